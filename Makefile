@@ -1,0 +1,30 @@
+# make demo   run the main job (sets up .venv on first use)
+# make test   lint, then the whole test suite
+# make bench  benchmarks (speed, memory); they compare with PyTorch where it is installed
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: demo test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -m autograd.demo
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+
+test: lint
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed
+	$(PY) bench/bench_engine.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

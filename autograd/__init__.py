@@ -1,0 +1,19 @@
+"""tracegrad's autodiff core: Tensor, the recorded graph, reverse mode, gradient checks."""
+
+# NOTE: tensor first. It imports the ops at its end, and they need the Tensor class to exist.
+from autograd.tensor import Tensor, as_tensor  # noqa: I001
+from autograd.engine import backward, grad, toposort
+from autograd.function import Function, apply, enable_grad, is_grad_enabled, no_grad
+from autograd.gradcheck import GradcheckError, dotcheck, gradcheck, gradgradcheck
+from autograd.ops import (
+    add, broadcast_to, cast, div, exp, getitem, log, matmul, max, mean, mul, neg, pow, relu,
+    reshape, scatter_add, sigmoid, sub, sum, sum_to, tanh, transpose, where,
+)
+
+__all__ = [
+    "Function", "GradcheckError", "Tensor", "add", "apply", "as_tensor", "backward", "broadcast_to",
+    "cast", "div", "dotcheck", "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck",
+    "is_grad_enabled", "log", "matmul", "max", "mean", "mul", "neg", "no_grad", "pow", "relu",
+    "reshape", "scatter_add", "sigmoid", "sub", "sum", "sum_to", "tanh", "toposort", "transpose",
+    "where",
+]

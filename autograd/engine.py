@@ -1,0 +1,203 @@
+"""Reverse mode: topological order, the backward pass, gradient accumulation.
+
+For y = f(x) recorded as a DAG, the backward pass visits nodes children-first and hands each node's
+gradient (the adjoint, y_bar) to its primitive's VJP, which returns the gradients of its inputs.
+Contributions to a tensor used more than once add up. Every walk is iterative: graphs of 10^5+ nodes
+are normal here, and Python's recursion limit is about 10^3.
+
+With create_graph=True the VJPs run with recording on, tagged phase="backward": the gradient is then a
+graph itself, to be drawn or differentiated again.
+
+NOTE: backward never frees the graph (values and structure stay, so the graph can still be drawn);
+`retain_graph` is accepted for PyTorch compatibility and changes nothing. The graph goes away when the
+user drops its output: nodes only point to their inputs, so no reference cycles keep it alive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from autograd.function import set_grad_mode
+from autograd.ops.elementwise import cast
+from autograd.tensor import Tensor, as_tensor
+
+
+def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Recorded nodes reachable from `roots`, each after all of its parents (iterative DFS).
+
+    The order depends only on the graph: parents are visited in their recorded order.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    for root in roots:
+        if root._fn is None or id(root) in visited:
+            continue
+        visited.add(id(root))
+        stack = [(root, iter(root.parents))]
+        while stack:
+            node, parents = stack[-1]
+            for p in parents:
+                if p._fn is not None and id(p) not in visited:
+                    visited.add(id(p))
+                    stack.append((p, iter(p.parents)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def _as_list(x, what: str) -> list[Tensor]:
+    items = [x] if isinstance(x, Tensor) else list(x)
+    for t in items:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{what}: expected Tensors, got {type(t).__name__}")
+    return items
+
+
+def _seed(output: Tensor, g, who: str) -> Tensor:
+    """The gradient that starts a backward pass at `output`: ones for a one-element output, else `g`."""
+    if g is None:
+        if output.data.size != 1:
+            raise RuntimeError(
+                f"{who}: output has shape {output.shape}; a gradient can be implied only for a "
+                f"one-element output. Pass a gradient of shape {output.shape} (grad= / grad_outputs=)"
+            )
+        return Tensor._leaf(np.ones(output.shape, dtype=output.dtype))
+    g = as_tensor(g, like=output)
+    if g.data.shape != output.data.shape:
+        raise ValueError(f"{who}: gradient has shape {g.shape} but the output has shape {output.shape}")
+    if g.data.dtype.kind != "f":
+        raise TypeError(f"{who}: gradient must be floating point; got dtype {g.dtype}")
+    return g
+
+
+def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
+    """Run the VJPs from `roots` (seeded with `seeds`) back to the leaves.
+
+    wanted=None: gradients of every leaf that requires grad (and of nodes marked retain_grad).
+    Otherwise only the paths that lead to the `wanted` tensors are followed.
+    Returns {id(tensor): (tensor, gradient)}; nothing is written into any tensor here.
+    """
+    order = toposort(roots)
+    relevant = None
+    if wanted is not None:
+        relevant = {id(t) for t in wanted}
+        for node in order:  # parents come first: a node is relevant when a parent is
+            for p in node.parents:
+                if id(p) in relevant:
+                    relevant.add(id(node))
+                    break
+
+    grads: dict[int, Tensor] = {}
+    results: dict[int, tuple[Tensor, Tensor]] = {}
+    leaves: dict[int, Tensor] = {}
+
+    def accumulate(t: Tensor, g: Tensor):
+        if t._fn is None:
+            leaves[id(t)] = t
+        prev = grads.get(id(t))
+        grads[id(t)] = g if prev is None else prev + g
+
+    with set_grad_mode(create_graph, "backward"):
+        for r, s in zip(roots, seeds):
+            accumulate(r, s)
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            parents = node.parents
+            if relevant is None:
+                if node._retain:
+                    results[id(node)] = (node, g)
+                needs = tuple(p._requires_grad for p in parents)
+            else:
+                if id(node) in relevant and any(id(node) == id(t) for t in wanted):
+                    results[id(node)] = (node, g)
+                needs = tuple(id(p) in relevant for p in parents)
+                if True not in needs:
+                    continue
+            parent_grads = node._fn.vjp(g, node, needs)
+            for i, (p, pg, need) in enumerate(zip(parents, parent_grads, needs)):
+                if not need or pg is None:
+                    continue
+                if pg.data.shape != p.data.shape:
+                    raise RuntimeError(
+                        f"{node.op}: VJP returned a gradient of shape {pg.shape} for input {i} "
+                        f"of shape {p.shape} (a VJP must return each input's shape)"
+                    )
+                if pg.data.dtype != p.data.dtype:  # a gradient takes its input's dtype
+                    pg = cast(pg, p.data.dtype)
+                accumulate(p, pg)
+    for pid, leaf in leaves.items():
+        if relevant is None or pid in relevant:
+            results[pid] = (leaf, grads[pid])
+    return results
+
+
+def backward(output: Tensor, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
+    """Accumulate d(output)/d(leaf) into `leaf.grad` for every leaf that requires grad.
+
+    `grad` is the gradient of some final scalar with respect to `output` (required unless `output`
+    has one element). Gradients add to what `.grad` already holds. If anything fails, no `.grad`
+    changes.
+    """
+    del retain_graph  # graphs are never freed by backward (see module docstring)
+    if not isinstance(output, Tensor):
+        raise TypeError(f"backward: expected a Tensor, got {type(output).__name__}")
+    if not output._requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad and has no recorded graph "
+            "(was it computed under no_grad, or from tensors without requires_grad=True?)"
+        )
+    seed = _seed(output, grad, "backward")
+    results = _backprop([output], [seed], create_graph, None)
+    with set_grad_mode(create_graph, "backward"):
+        for t, g in results.values():
+            if create_graph:
+                t.grad = g if t.grad is None else t.grad + g
+            elif t.grad is None:
+                t.grad = Tensor._leaf(np.array(g.data))  # own, writable memory
+            else:
+                t.grad = Tensor._leaf(t.grad.data + g.data)
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, retain_graph=None,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """Gradients of `outputs` with respect to `inputs`, returned (not written into `.grad`).
+
+    grad_outputs: one gradient per output (None for one-element outputs). With create_graph=True the
+    results are recorded graphs (phase "backward"), so they can be differentiated again.
+    An input that the outputs do not depend on is an error, or None with allow_unused=True.
+    """
+    del retain_graph
+    outs = _as_list(outputs, "grad outputs")
+    ins = _as_list(inputs, "grad inputs")
+    if grad_outputs is None:
+        gos = [None] * len(outs)
+    else:
+        gos = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+        if len(gos) != len(outs):
+            raise ValueError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
+    for i, t in enumerate(ins):
+        if not t._requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) does not require grad")
+    for i, t in enumerate(outs):
+        if not t._requires_grad:
+            raise RuntimeError(f"grad: output {i} (shape {t.shape}) does not require grad")
+    seeds = [_seed(o, g, "grad") for o, g in zip(outs, gos)]
+    results = _backprop(outs, seeds, create_graph, ins)
+    found = []
+    for i, t in enumerate(ins):
+        if id(t) in results:
+            found.append(results[id(t)][1])
+        elif allow_unused:
+            found.append(None)
+        else:
+            raise RuntimeError(
+                f"grad: input {i} (shape {t.shape}) is not used to compute the outputs "
+                f"(pass allow_unused=True to get None for it)"
+            )
+    return tuple(found)

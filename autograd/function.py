@@ -1,0 +1,133 @@
+"""The Function pattern: a primitive is a NumPy forward beside a VJP written in Tensor ops.
+
+    class Tanh(Function):
+        '''y = tanh(x);   x_bar = y_bar * (1 - y^2)'''
+        name = "tanh"
+        forward = staticmethod(np.tanh)            # arrays in, array out
+
+        @staticmethod
+        def vjp(g, out, needs):                    # Tensors in, Tensors out
+            return (g * (1 - out * out),)
+
+`apply(Tanh, x)` runs the forward and, when grad mode is on and some input requires grad, records the
+output as a node: `out.op`, `out.parents` (the input Tensors, in order), `out.params` (the keyword
+arguments), `out.phase` ("forward", or "backward" while a backward pass is being recorded).
+
+A VJP receives the upstream gradient `g` (same shape as `out`), the output node `out` (its parents are
+the inputs) and `needs`, one bool per parent telling which input gradients are wanted; it returns one
+Tensor or None per parent, each of that parent's shape. Because a VJP is written in Tensor ops, running
+it with grad mode on records the backward pass as a graph that can be drawn and differentiated again.
+Nothing is saved beside the inputs and the output: a VJP recomputes what else it needs.
+
+Grad mode is per thread.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from autograd.tensor import NO_PARAMS, Tensor
+
+
+class Function:
+    """Base of every primitive: `name`, `forward(*arrays, **params)`, `vjp(g, out, needs)`."""
+
+    name = "function"
+
+    @staticmethod
+    def forward(*arrays, **params):
+        raise NotImplementedError
+
+    @staticmethod
+    def vjp(g, out, needs):
+        raise NotImplementedError
+
+    @staticmethod
+    def describe(arrays, params):
+        """What an error message says about the inputs; ops may say more."""
+        shapes = " and ".join(str(a.shape) for a in arrays)
+        extra = "".join(f", {k}={v!r}" for k, v in params.items())
+        return f"shapes {shapes}{extra}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# grad mode: whether ops are recorded, and which phase new nodes belong to (per thread)
+
+
+class _GradMode(threading.local):
+    def __init__(self):
+        self.enabled = True
+        self.phase = "forward"
+
+
+_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    return _mode.enabled
+
+
+class set_grad_mode:
+    """Context manager: record ops (`enabled`) and tag new nodes with `phase` inside the block."""
+
+    def __init__(self, enabled: bool, phase: str | None = None):
+        self.enabled = enabled
+        self.phase = phase
+
+    def __enter__(self):
+        self._saved = (_mode.enabled, _mode.phase)
+        _mode.enabled = self.enabled
+        if self.phase is not None:
+            _mode.phase = self.phase
+        return self
+
+    def __exit__(self, *exc):
+        _mode.enabled, _mode.phase = self._saved
+        return False
+
+
+class no_grad(set_grad_mode):
+    """`with no_grad(): ...` computes values and records nothing (also usable as a decorator)."""
+
+    def __init__(self):
+        super().__init__(False)
+
+    def __call__(self, fn):
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        wrapper.__name__ = fn.__name__
+        wrapper.__doc__ = fn.__doc__
+        return wrapper
+
+
+class enable_grad(set_grad_mode):
+    """`with enable_grad(): ...` records ops again inside a no_grad block."""
+
+    def __init__(self):
+        super().__init__(True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# apply: run a primitive's forward and record it
+
+
+def apply(fn: type[Function], *inputs: Tensor, **params) -> Tensor:
+    """Run `fn.forward` on the inputs' arrays; record the result as a node when a gradient can flow."""
+    arrays = [t.data for t in inputs]
+    try:
+        out = fn.forward(*arrays, **params)
+    except (ValueError, IndexError, TypeError) as err:
+        # NOTE: the inputs are untouched: forwards never write into their arguments.
+        raise type(err)(f"{fn.name}: {fn.describe(arrays, params)}: {err}") from None
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    mode = _mode
+    if mode.enabled:
+        for t in inputs:
+            if t._requires_grad:
+                return Tensor._node(out, fn, inputs, params or NO_PARAMS, mode.phase)
+    return Tensor._leaf(out)

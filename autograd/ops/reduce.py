@@ -1,0 +1,146 @@
+"""Reductions and broadcasting: sum, max, sum_to, broadcast_to (and mean, composed).
+
+`sum_to(x, shape)` is the one place where broadcasting is undone: it sums the axes that broadcasting
+added or stretched. `broadcast_to` and `sum_to` are each other's VJP.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from autograd.function import Function, apply
+from autograd.tensor import Tensor
+
+
+def normalize_axes(axis, ndim: int, op: str, shape) -> tuple[int, ...] | None:
+    """`axis` (None, an int or ints, negatives allowed) as sorted non-negative ints; None means all."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, numbers.Integral) or not -ndim <= a < ndim:
+            raise ValueError(f"{op}: axis {a!r} is out of range for shape {tuple(shape)}")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def _kept_shape(shape, axes) -> tuple[int, ...]:
+    """The shape of a reduction over `axes` with keepdims=True."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    """z = sum(x, axes);   x_bar = broadcast_to(g with the summed axes kept as 1, x.shape)"""
+
+    name = "sum"
+
+    @staticmethod
+    def forward(x, axis, keepdims):
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def vjp(g, out, needs):
+        (x,) = out.parents
+        kept = _kept_shape(x.shape, out.params["axis"])
+        return (broadcast_to(g.reshape(kept), x.shape),)
+
+
+class Max(Function):
+    """z = max(x, axes);   x_bar = g * w,  w = 1/k on the k maxima of each slice, 0 elsewhere
+
+    NOTE: ties share the gradient equally; w is a constant (the argmax does not move under
+    small changes of x).
+    """
+
+    name = "max"
+
+    @staticmethod
+    def forward(x, axis, keepdims):
+        return np.max(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def vjp(g, out, needs):
+        (x,) = out.parents
+        axis = out.params["axis"]
+        kept = _kept_shape(x.shape, axis)
+        mask = (x.data == out.data.reshape(kept)).astype(x.dtype)
+        weights = mask / mask.sum(axis=axis, keepdims=True)
+        return (broadcast_to(g.reshape(kept), x.shape) * Tensor._leaf(weights),)
+
+
+class SumTo(Function):
+    """z = x summed down to `shape` (undoes broadcasting);   x_bar = broadcast_to(g, x.shape)"""
+
+    name = "sum_to"
+
+    @staticmethod
+    def forward(x, shape):
+        lead = x.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+        )
+        y = np.sum(x, axis=axes, keepdims=True) if axes else x
+        return y.reshape(shape)
+
+    @staticmethod
+    def vjp(g, out, needs):
+        (x,) = out.parents
+        return (broadcast_to(g, x.shape),)
+
+
+class BroadcastTo(Function):
+    """z = x broadcast to `shape` (NumPy rules);   x_bar = sum_to(g, x.shape)"""
+
+    name = "broadcast_to"
+
+    @staticmethod
+    def forward(x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def vjp(g, out, needs):
+        (x,) = out.parents
+        return (sum_to(g, x.shape),)
+
+
+def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    axes = normalize_axes(axis, x.ndim, "sum", x.shape)
+    return apply(Sum, x, axis=axes, keepdims=bool(keepdims))
+
+
+def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    """mean = sum / count (composed from primitives)."""
+    axes = normalize_axes(axis, x.ndim, "mean", x.shape)
+    count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    if count == 0:
+        raise ValueError(f"mean: no elements to average over (shape {x.shape}, axis {axis!r})")
+    return sum(x, axes, keepdims) / count
+
+
+def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    axes = normalize_axes(axis, x.ndim, "max", x.shape)
+    return apply(Max, x, axis=axes, keepdims=bool(keepdims))
+
+
+def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Sum `x` down to `shape`, the inverse of broadcasting; returns `x` itself when shapes agree."""
+    shape = tuple(shape)
+    if x.data.shape == shape:
+        return x
+    if np.broadcast_shapes(shape, x.shape) != x.shape:
+        raise ValueError(f"sum_to: shape {x.shape} does not broadcast from {shape}")
+    return apply(SumTo, x, shape=shape)
+
+
+def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    shape = tuple(int(n) for n in shape)
+    if x.data.shape == shape:
+        return x
+    return apply(BroadcastTo, x, shape=shape)

@@ -1,0 +1,310 @@
+"""Tensor: a NumPy array plus the recorded graph that produced it.
+
+    x = Tensor(0.5, requires_grad=True, name="theta")
+    y = (x * x).tanh()
+    y.op, y.parents        # 'tanh', (Tensor(0.25, op='mul'),)
+    y.backward()
+    x.grad                 # Tensor(0.8556...) = (1 - tanh(x^2)^2) * 2x
+
+A Tensor is a leaf (made by the user: `op` is None) or a node (made by a primitive: `op` names it,
+`parents` are its inputs in order, a tensor used twice appears twice). Nodes are recorded only when grad
+mode is on and some input requires grad. Leaves that require grad collect `.grad` over backward calls.
+
+dtype: Python floats give float64, Python ints int64; a Python number meeting a Tensor takes the
+Tensor's dtype, so float32 stays float32. Only floating-point tensors can require grad.
+"""
+
+from __future__ import annotations
+
+import numbers
+from types import MappingProxyType
+
+import numpy as np
+
+NO_PARAMS = MappingProxyType({})  # the params of leaves and of ops without hyperparameters
+_FLOAT_KINDS = "f"
+_NUMERIC_KINDS = "biuf"
+
+
+def _to_array(data, dtype=None) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data.data
+    try:
+        arr = np.array(data, dtype=dtype)  # always a copy: later writes to `data` never reach us
+    except (ValueError, TypeError) as err:
+        raise TypeError(f"Tensor: cannot make numeric data from {type(data).__name__}: {err}") from None
+    if arr.dtype.kind not in _NUMERIC_KINDS:
+        raise TypeError(
+            f"Tensor: data must be real numbers (bool, int or float); got dtype {arr.dtype}"
+        )
+    return arr
+
+
+def _check_requires_grad(dtype: np.dtype, flag: bool, who: str = "Tensor") -> bool:
+    flag = bool(flag)
+    if flag and dtype.kind not in _FLOAT_KINDS:
+        raise TypeError(
+            f"{who}: only floating-point data can require grad; got dtype {dtype} "
+            f"(make it float, e.g. Tensor(data, dtype=np.float64))"
+        )
+    return flag
+
+
+class Tensor:
+    """An n-dimensional array (0-d for scalars) that can record the ops applied to it."""
+
+    __slots__ = (
+        "data", "grad", "name", "op", "parents", "params", "phase",
+        "_requires_grad", "_fn", "_retain", "__weakref__",
+    )
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data, requires_grad: bool = False, name: str | None = None, dtype=None):
+        arr = _to_array(data, dtype)
+        self.data = arr
+        self._requires_grad = _check_requires_grad(arr.dtype, requires_grad)
+        self.grad = None
+        self.name = name
+        self.op = None
+        self.parents = ()
+        self.params = NO_PARAMS
+        self.phase = "forward"
+        self._fn = None
+        self._retain = False
+
+    # -- fast constructors used by the engine (no copy, no checks) ----------------------------------
+    @classmethod
+    def _leaf(cls, arr: np.ndarray) -> Tensor:
+        t = object.__new__(cls)
+        t.data = arr
+        t._requires_grad = False
+        t.grad = t.name = t.op = t._fn = None
+        t.parents = ()
+        t.params = NO_PARAMS
+        t.phase = "forward"
+        t._retain = False
+        return t
+
+    @classmethod
+    def _node(cls, arr, fn, parents, params, phase) -> Tensor:
+        t = object.__new__(cls)
+        t.data = arr
+        t._requires_grad = True
+        t.grad = t.name = None
+        t._fn = fn
+        t.op = fn.name
+        t.parents = parents
+        t.params = params
+        t.phase = phase
+        t._retain = False
+        return t
+
+    # -- properties --------------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool):
+        if self._fn is not None:
+            raise RuntimeError(
+                f"Tensor: requires_grad can only be changed on a leaf; this tensor was made by "
+                f"'{self.op}' (use .detach() for a leaf copy)"
+            )
+        self._requires_grad = _check_requires_grad(self.data.dtype, flag)
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        self.requires_grad = flag
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._fn is None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d Tensor")
+        return len(self.data)
+
+    def item(self) -> float:
+        if self.data.size != 1:
+            raise ValueError(f"item: only a one-element Tensor converts to a number; shape is {self.shape}")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        if copy:
+            return np.array(self.data, dtype=dtype)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def detach(self) -> Tensor:
+        """A leaf sharing this tensor's data, cut from the graph."""
+        return Tensor._leaf(self.data)
+
+    def retain_grad(self) -> Tensor:
+        """Ask backward() to keep this non-leaf tensor's gradient in `.grad` too."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad")
+        self._retain = True
+        return self
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, precision=8, separator=", ", threshold=20, prefix="Tensor(")
+        extra = ""
+        if self.data.dtype != np.float64:
+            extra += f", dtype={self.data.dtype}"
+        if self.name is not None:
+            extra += f", name={self.name!r}"
+        if self.op is not None:
+            extra += f", op={self.op!r}"
+        elif self._requires_grad:
+            extra += ", requires_grad=True"
+        return f"Tensor({body}{extra})"
+
+    def __bool__(self):
+        raise TypeError("Tensor: truth value is ambiguous; compare .item() or .numpy() instead")
+
+    __hash__ = object.__hash__
+
+    # -- autodiff ----------------------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad`. See autograd.engine.backward."""
+        from autograd.engine import backward
+
+        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    # -- operators (each a primitive in autograd.ops, or a short composition of them) -------------
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __pow__(self, other):
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.pow(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+    def tanh(self):
+        return _ops.tanh(self)
+
+    def sigmoid(self):
+        return _ops.sigmoid(self)
+
+    def relu(self):
+        return _ops.relu(self)
+
+    def sum(self, axis=None, keepdims: bool = False):
+        return _ops.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims: bool = False):
+        return _ops.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims: bool = False):
+        return _ops.max(self, axis, keepdims)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops.reshape(self, shape)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _ops.transpose(self, axes or None)
+
+    @property
+    def T(self):
+        return _ops.transpose(self, None)
+
+    def broadcast_to(self, shape):
+        return _ops.broadcast_to(self, tuple(shape))
+
+    def astype(self, dtype):
+        return _ops.cast(self, dtype)
+
+
+def as_tensor(value, like: Tensor | None = None) -> Tensor:
+    """A Tensor for `value`; a Python number takes `like`'s floating dtype (float32 stays float32)."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, numbers.Number) and not isinstance(value, (bool, np.bool_)):
+        if like is not None and like.data.dtype.kind == "f":
+            return Tensor._leaf(np.asarray(value, dtype=like.data.dtype))
+    return Tensor(value)
+
+
+def operands(x, y) -> tuple[Tensor, Tensor]:
+    """Two Tensors for a binary op; a Python number takes the other operand's float dtype."""
+    if not isinstance(x, Tensor):
+        x = as_tensor(x, like=y)
+    elif not isinstance(y, Tensor):
+        y = as_tensor(y, like=x)
+    return x, y
+
+
+from autograd import ops as _ops  # noqa: E402  (ops need the Tensor class defined above)
