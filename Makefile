@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(PY) -m autograd.demo
+	$(PY) -m viz table
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

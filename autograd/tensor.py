@@ -300,6 +300,8 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
 
 def operands(x, y) -> tuple[Tensor, Tensor]:
     """Two Tensors for a binary op; a Python number takes the other operand's float dtype."""
+    if type(x) is Tensor and type(y) is Tensor:  # the common case, kept fast
+        return x, y
     if not isinstance(x, Tensor):
         x = as_tensor(x, like=y)
     elif not isinstance(y, Tensor):
