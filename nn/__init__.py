@@ -1,0 +1,5 @@
+"""CNN modules built on autograd."""
+
+from nn import data
+
+__all__ = ["data"]
