@@ -16,6 +16,7 @@ user drops its output: nodes only point to their inputs, so no reference cycles 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 
 import numpy as np
 
@@ -25,28 +26,29 @@ from autograd.tensor import Tensor, as_tensor
 
 
 def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Recorded nodes reachable from `roots`, each after all of its parents (iterative DFS).
+    """Recorded nodes reachable from `roots`, each after all of its parents.
 
-    The order depends only on the graph: parents are visited in their recorded order.
+    Every node is numbered when it is made, and it is made after its parents, so sorting the reachable
+    nodes by that number gives a topological order: the order in which the program built them, the
+    same on every run. The walk is iterative (an explicit stack), so depth costs no recursion.
     """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    for root in roots:
-        if root._fn is None or id(root) in visited:
-            continue
-        visited.add(id(root))
-        stack = [(root, iter(root.parents))]
-        while stack:
-            node, parents = stack[-1]
-            for p in parents:
-                if p._fn is not None and id(p) not in visited:
-                    visited.add(id(p))
-                    stack.append((p, iter(p.parents)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
+    found: list[Tensor] = []
+    seen: set[int] = set()
+    stack = [r for r in roots if r._fn is not None]
+    for r in stack:
+        seen.add(id(r))
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        for p in node.parents:
+            if p._fn is not None and id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+    found.sort(key=_creation_number)
+    return found
+
+
+_creation_number = attrgetter("_seq")
 
 
 def _as_list(x, what: str) -> list[Tensor]:
@@ -91,19 +93,14 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
                     relevant.add(id(node))
                     break
 
-    grads: dict[int, Tensor] = {}
+    grads: dict[int, Tensor] = {}  # id(tensor) -> gradient so far
+    leaves: dict[int, Tensor] = {}  # id(leaf) -> leaf, for the leaves that received a gradient
     results: dict[int, tuple[Tensor, Tensor]] = {}
-    leaves: dict[int, Tensor] = {}
-
-    def accumulate(t: Tensor, g: Tensor):
-        if t._fn is None:
-            leaves[id(t)] = t
-        prev = grads.get(id(t))
-        grads[id(t)] = g if prev is None else prev + g
+    wanted_ids = None if wanted is None else {id(t) for t in wanted}
 
     with set_grad_mode(create_graph, "backward"):
         for r, s in zip(roots, seeds):
-            accumulate(r, s)
+            _accumulate(grads, leaves, r, s)
         for node in reversed(order):
             g = grads.pop(id(node), None)
             if g is None:
@@ -112,29 +109,46 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
             if relevant is None:
                 if node._retain:
                     results[id(node)] = (node, g)
-                needs = tuple(p._requires_grad for p in parents)
+                needs = [p._requires_grad for p in parents]
             else:
-                if id(node) in relevant and any(id(node) == id(t) for t in wanted):
+                if id(node) in wanted_ids:
                     results[id(node)] = (node, g)
-                needs = tuple(id(p) in relevant for p in parents)
+                needs = [id(p) in relevant for p in parents]
                 if True not in needs:
                     continue
             parent_grads = node._fn.vjp(g, node, needs)
-            for i, (p, pg, need) in enumerate(zip(parents, parent_grads, needs)):
+            for p, pg, need in zip(parents, parent_grads, needs):
                 if not need or pg is None:
                     continue
                 if pg.data.shape != p.data.shape:
                     raise RuntimeError(
-                        f"{node.op}: VJP returned a gradient of shape {pg.shape} for input {i} "
-                        f"of shape {p.shape} (a VJP must return each input's shape)"
+                        f"{node.op}: VJP returned a gradient of shape {pg.shape} for input "
+                        f"{parents.index(p)} of shape {p.shape} (a VJP must return each input's shape)"
                     )
                 if pg.data.dtype != p.data.dtype:  # a gradient takes its input's dtype
                     pg = cast(pg, p.data.dtype)
-                accumulate(p, pg)
+                prev = grads.get(id(p))  # _accumulate, inlined: this loop is the hot path
+                if prev is None:
+                    grads[id(p)] = pg
+                    if p._fn is None:
+                        leaves[id(p)] = p
+                else:
+                    grads[id(p)] = prev + pg
     for pid, leaf in leaves.items():
         if relevant is None or pid in relevant:
             results[pid] = (leaf, grads[pid])
     return results
+
+
+def _accumulate(grads: dict, leaves: dict, t: Tensor, g: Tensor) -> None:
+    """grads[t] += g: a tensor used more than once collects every contribution."""
+    prev = grads.get(id(t))
+    if prev is None:
+        grads[id(t)] = g
+        if t._fn is None:
+            leaves[id(t)] = t
+    else:
+        grads[id(t)] = prev + g
 
 
 def backward(output: Tensor, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:

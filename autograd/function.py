@@ -117,13 +117,16 @@ class enable_grad(set_grad_mode):
 
 def apply(fn: type[Function], *inputs: Tensor, **params) -> Tensor:
     """Run `fn.forward` on the inputs' arrays; record the result as a node when a gradient can flow."""
-    arrays = [t.data for t in inputs]
     try:
-        out = fn.forward(*arrays, **params)
+        if len(inputs) == 1:  # the common case, kept fast
+            out = fn.forward(inputs[0].data, **params)
+        else:
+            out = fn.forward(*[t.data for t in inputs], **params)
     except (ValueError, IndexError, TypeError) as err:
         # NOTE: the inputs are untouched: forwards never write into their arguments.
+        arrays = [t.data for t in inputs]
         raise type(err)(f"{fn.name}: {fn.describe(arrays, params)}: {err}") from None
-    if type(out) is not np.ndarray:
+    if type(out) is not np.ndarray:  # NumPy returns scalars for 0-d results
         out = np.asarray(out)
     mode = _mode
     if mode.enabled:

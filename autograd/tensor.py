@@ -16,12 +16,14 @@ Tensor's dtype, so float32 stays float32. Only floating-point tensors can requir
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from types import MappingProxyType
 
 import numpy as np
 
 NO_PARAMS = MappingProxyType({})  # the params of leaves and of ops without hyperparameters
+_creation = itertools.count()  # nodes are numbered as they are made: parents always come first
 _FLOAT_KINDS = "f"
 _NUMERIC_KINDS = "biuf"
 
@@ -55,7 +57,7 @@ class Tensor:
 
     __slots__ = (
         "data", "grad", "name", "op", "parents", "params", "phase",
-        "_requires_grad", "_fn", "_retain", "__weakref__",
+        "_requires_grad", "_fn", "_retain", "_seq", "__weakref__",
     )
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
@@ -97,6 +99,7 @@ class Tensor:
         t.params = params
         t.phase = phase
         t._retain = False
+        t._seq = next(_creation)
         return t
 
     # -- properties --------------------------------------------------------------------------------
@@ -292,6 +295,10 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     """A Tensor for `value`; a Python number takes `like`'s floating dtype (float32 stays float32)."""
     if isinstance(value, Tensor):
         return value
+    if type(value) is float or type(value) is int:  # the common case, kept fast
+        if like is not None and like.data.dtype.kind == "f":
+            return Tensor._leaf(np.asarray(value, dtype=like.data.dtype))
+        return Tensor._leaf(np.asarray(value))
     if isinstance(value, numbers.Number) and not isinstance(value, (bool, np.bool_)):
         if like is not None and like.data.dtype.kind == "f":
             return Tensor._leaf(np.asarray(value, dtype=like.data.dtype))

@@ -229,19 +229,27 @@ class Cast(Function):
 
 
 def add(x, y) -> Tensor:
-    return apply(Add, *operands(x, y))
+    if type(x) is not Tensor or type(y) is not Tensor:
+        x, y = operands(x, y)
+    return apply(Add, x, y)
 
 
 def sub(x, y) -> Tensor:
-    return apply(Sub, *operands(x, y))
+    if type(x) is not Tensor or type(y) is not Tensor:
+        x, y = operands(x, y)
+    return apply(Sub, x, y)
 
 
 def mul(x, y) -> Tensor:
-    return apply(Mul, *operands(x, y))
+    if type(x) is not Tensor or type(y) is not Tensor:
+        x, y = operands(x, y)
+    return apply(Mul, x, y)
 
 
 def div(x, y) -> Tensor:
-    return apply(Div, *operands(x, y))
+    if type(x) is not Tensor or type(y) is not Tensor:
+        x, y = operands(x, y)
+    return apply(Div, x, y)
 
 
 def pow(x, y) -> Tensor:
@@ -253,7 +261,7 @@ def pow(x, y) -> Tensor:
 
 def where(cond, x, y) -> Tensor:
     """Elementwise `x if cond else y`; `cond` is a constant (bool array or Tensor), not differentiated."""
-    cond = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
+    cond = np.array(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)  # our own copy
     x, y = operands(x, y)
     return apply(Where, x, y, cond=cond)
 

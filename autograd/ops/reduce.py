@@ -18,10 +18,17 @@ def normalize_axes(axis, ndim: int, op: str, shape) -> tuple[int, ...] | None:
     """`axis` (None, an int or ints, negatives allowed) as sorted non-negative ints; None means all."""
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    if isinstance(axis, numbers.Integral) and not isinstance(axis, (bool, np.bool_)):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"{op}: axis must be None, an int or a tuple of ints; got {axis!r}")
     out = []
     for a in axes:
-        if not isinstance(a, numbers.Integral) or not -ndim <= a < ndim:
+        if not isinstance(a, numbers.Integral) or isinstance(a, (bool, np.bool_)):
+            raise TypeError(f"{op}: axis must be None, an int or a tuple of ints; got {axis!r}")
+        if not -ndim <= a < ndim:
             raise ValueError(f"{op}: axis {a!r} is out of range for shape {tuple(shape)}")
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):
@@ -134,8 +141,13 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     shape = tuple(shape)
     if x.data.shape == shape:
         return x
-    if np.broadcast_shapes(shape, x.shape) != x.shape:
-        raise ValueError(f"sum_to: shape {x.shape} does not broadcast from {shape}")
+    try:
+        fits = np.broadcast_shapes(shape, x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"sum_to: shape {x.shape} cannot be summed down to {shape} "
+                         f"(it does not broadcast from it)")
     return apply(SumTo, x, shape=shape)
 
 

@@ -85,7 +85,7 @@ def _normalize_index(index) -> tuple:
         if isinstance(i, Tensor):
             i = i.data
         if isinstance(i, (list, np.ndarray)):
-            i = np.asarray(i)
+            i = np.array(i)  # our own copy: the VJP must see the index the forward used
             if i.dtype == bool:
                 out.extend(np.nonzero(i))
                 continue
@@ -100,7 +100,7 @@ def _normalize_index(index) -> tuple:
 
 
 def reshape(x: Tensor, shape) -> Tensor:
-    shape = tuple(int(n) for n in shape)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(n) for n in shape)
     if x.data.shape == shape:
         return x
     return apply(Reshape, x, shape=shape)
@@ -110,7 +110,8 @@ def transpose(x: Tensor, axes=None) -> Tensor:
     if axes is None:
         axes = tuple(reversed(range(x.ndim)))
     axes = tuple(int(a) for a in axes)
-    if sorted(a % x.ndim if x.ndim else a for a in axes) != list(range(x.ndim)):
+    in_range = all(-x.ndim <= a < x.ndim for a in axes)
+    if not in_range or sorted(a % x.ndim for a in axes) != list(range(x.ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of the axes of shape {x.shape}")
     axes = tuple(a % x.ndim for a in axes)
     if axes == tuple(range(x.ndim)):
