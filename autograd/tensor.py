@@ -56,7 +56,7 @@ class Tensor:
     """An n-dimensional array (0-d for scalars) that can record the ops applied to it."""
 
     __slots__ = (
-        "data", "grad", "name", "op", "parents", "params", "phase",
+        "data", "grad", "name", "parents", "params", "phase",
         "_requires_grad", "_fn", "_retain", "_seq", "__weakref__",
     )
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
@@ -67,7 +67,6 @@ class Tensor:
         self._requires_grad = _check_requires_grad(arr.dtype, requires_grad)
         self.grad = None
         self.name = name
-        self.op = None
         self.parents = ()
         self.params = NO_PARAMS
         self.phase = "forward"
@@ -80,7 +79,7 @@ class Tensor:
         t = object.__new__(cls)
         t.data = arr
         t._requires_grad = False
-        t.grad = t.name = t.op = t._fn = None
+        t.grad = t.name = t._fn = None
         t.parents = ()
         t.params = NO_PARAMS
         t.phase = "forward"
@@ -94,7 +93,6 @@ class Tensor:
         t._requires_grad = True
         t.grad = t.name = None
         t._fn = fn
-        t.op = fn.name
         t.parents = parents
         t.params = params
         t.phase = phase
@@ -119,6 +117,11 @@ class Tensor:
     def requires_grad_(self, flag: bool = True) -> Tensor:
         self.requires_grad = flag
         return self
+
+    @property
+    def op(self) -> str | None:
+        """The name of the primitive that made this tensor; None for a leaf."""
+        return None if self._fn is None else self._fn.name
 
     @property
     def is_leaf(self) -> bool:
@@ -296,13 +299,27 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if type(value) is float or type(value) is int:  # the common case, kept fast
-        if like is not None and like.data.dtype.kind == "f":
-            return Tensor._leaf(np.asarray(value, dtype=like.data.dtype))
-        return Tensor._leaf(np.asarray(value))
+        dtype = like.data.dtype if like is not None and like.data.dtype.kind == "f" else None
+        return Tensor._leaf(_constant(value, dtype))
     if isinstance(value, numbers.Number) and not isinstance(value, (bool, np.bool_)):
         if like is not None and like.data.dtype.kind == "f":
             return Tensor._leaf(np.asarray(value, dtype=like.data.dtype))
     return Tensor(value)
+
+
+_constants: dict = {}
+
+
+def _constant(value: float | int, dtype) -> np.ndarray:
+    """A read-only 0-d array for a Python number (cached: VJPs use the same few numbers over and over)."""
+    key = (type(value), value, dtype)
+    arr = _constants.get(key)
+    if arr is None:
+        arr = np.asarray(value, dtype=dtype)
+        arr.flags.writeable = False
+        if len(_constants) < 1024:
+            _constants[key] = arr
+    return arr
 
 
 def operands(x, y) -> tuple[Tensor, Tensor]:
