@@ -6,14 +6,15 @@ from autograd.engine import backward, grad, toposort
 from autograd.function import Function, apply, enable_grad, is_grad_enabled, no_grad
 from autograd.gradcheck import GradcheckError, dotcheck, gradcheck, gradgradcheck
 from autograd.ops import (
-    add, broadcast_to, cast, div, exp, getitem, log, matmul, max, mean, mul, neg, pow, relu,
-    reshape, scatter_add, sigmoid, sub, sum, sum_to, tanh, transpose, where,
+    add, avg_pool2d, broadcast_to, cast, correlate2d, div, exp, getitem, log, matmul, max, max_pool2d,
+    mean, mul, neg, pow, relu, reshape, scatter_add, sigmoid, sub, sum, sum_to, tanh, transpose,
+    upsample, where,
 )
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "add", "apply", "as_tensor", "backward", "broadcast_to",
-    "cast", "div", "dotcheck", "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck",
-    "is_grad_enabled", "log", "matmul", "max", "mean", "mul", "neg", "no_grad", "pow", "relu",
-    "reshape", "scatter_add", "sigmoid", "sub", "sum", "sum_to", "tanh", "toposort", "transpose",
-    "where",
+    "Function", "GradcheckError", "Tensor", "add", "apply", "as_tensor", "avg_pool2d", "backward",
+    "broadcast_to", "cast", "correlate2d", "div", "dotcheck", "enable_grad", "exp", "getitem", "grad",
+    "gradcheck", "gradgradcheck", "is_grad_enabled", "log", "matmul", "max", "max_pool2d", "mean", "mul",
+    "neg", "no_grad", "pow", "relu", "reshape", "scatter_add", "sigmoid", "sub", "sum", "sum_to", "tanh",
+    "toposort", "transpose", "upsample", "where",
 ]

@@ -1,0 +1,122 @@
+"""Cross-correlation, the core of a convolutional layer, with its VJPs written as correlations again.
+
+Shapes: N batch, C input channels, K filters, H x W input, F1 x F2 kernel, H2 x W2 output.
+x (N, C, H, W)  *  w (K, C, F1, F2)  ->  out (N, K, H2, W2), with stride S, zero padding P, dilation D:
+
+    out[n, k, i, j] = sum_{c, a, b} w[k, c, a, b] * xp[n, c, S1*i + D1*a, S2*j + D2*b]   (xp: x padded by P)
+    H2 = floor((H + 2*P1 - D1*(F1 - 1) - 1) / S1) + 1      (and the same for W2)
+
+Cross-correlation is convolution with the kernel flipped in both directions. Backward (Figure 4 of the
+seed text): the kernel's gradient is the input correlated with the upstream gradient, J^W = I * J^O
+(stride and dilation trade places); the input's gradient is a full correlation of the stride-dilated
+upstream gradient with the flipped kernel. Both are `correlate2d` again, so second derivatives work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from autograd.function import Function, apply
+from autograd.ops.elementwise import add
+from autograd.ops.shape import getitem, reshape, scatter_add, transpose
+from autograd.tensor import Tensor
+
+
+def pair(v, what: str, op: str, minimum: int) -> tuple[int, int]:
+    """An int or a pair of ints, checked against `minimum`."""
+    p = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+    if len(p) != 2 or not all(isinstance(n, (int, np.integer)) and n >= minimum for n in p):
+        raise ValueError(f"{op}: {what} must be an int >= {minimum} or a pair of them; got {v!r}")
+    return int(p[0]), int(p[1])
+
+
+def output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+    """floor((size + 2P - D(F - 1) - 1) / S) + 1: how many positions a kernel takes along one axis."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def windows(xp: np.ndarray, kernel, stride, dilation) -> np.ndarray:
+    """Every kernel-sized window of xp (N, C, Hp, Wp) as a view (N, C, H2, W2, F1, F2): no copy."""
+    span = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
+    v = sliding_window_view(xp, span, axis=(2, 3))
+    return v[:, :, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
+
+
+def pad_hw(x: np.ndarray, padding) -> np.ndarray:
+    if padding == (0, 0):
+        return x
+    p1, p2 = padding
+    return np.pad(x, ((0, 0), (0, 0), (p1, p1), (p2, p2)))
+
+
+class Correlate2d(Function):
+    """out = x * w (cross-correlation, no bias); see the module docstring for the formulas."""
+
+    name = "correlate2d"
+
+    @staticmethod
+    def forward(x, w, stride, padding, dilation):
+        win = windows(pad_hw(x, padding), w.shape[2:], stride, dilation)  # (N, C, H2, W2, F1, F2)
+        out = np.tensordot(win, w, axes=((1, 4, 5), (1, 2, 3)))           # (N, H2, W2, K): one GEMM
+        return np.ascontiguousarray(out.transpose(0, 3, 1, 2))            # (N, K, H2, W2)
+
+    @staticmethod
+    def vjp(g, out, needs):
+        x, w = out.parents
+        stride, padding, dilation = out.params["stride"], out.params["padding"], out.params["dilation"]
+        (n, _, h, wd), (k, _, f1, f2) = x.shape, w.shape
+        gx = gw = None
+        if needs[1]:
+            # J^W = I * J^O: the input correlated with the upstream gradient, summed over the batch.
+            # The batch becomes the channel axis (summed) and the input channels become the batch;
+            # the stride of the forward becomes the dilation and the dilation the stride.
+            xt, gt = transpose(x, (1, 0, 2, 3)), transpose(g, (1, 0, 2, 3))  # (C,N,H,W), (K,N,H2,W2)
+            gw = correlate2d(xt, gt, stride=dilation, padding=padding, dilation=stride)  # (C,K,>=F1,>=F2)
+            if gw.shape[2:] != (f1, f2):  # rows the stride never reached
+                gw = getitem(gw, (slice(None), slice(None), slice(0, f1), slice(0, f2)))
+            gw = transpose(gw, (1, 0, 2, 3))                                           # (K, C, F1, F2)
+        if needs[0]:
+            # A full correlation of the stride-dilated gradient with the flipped kernel.
+            hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
+            span = (dilation[0] * (f1 - 1), dilation[1] * (f2 - 1))
+            spread = (n, k, hp - span[0], wp - span[1])  # zeros between (and after) the strided rows
+            if spread != g.shape:
+                g = scatter_add(g, (slice(None), slice(None), slice(0, None, stride[0]),
+                                    slice(0, None, stride[1])), spread)
+            flipped = transpose(getitem(w, (slice(None), slice(None), slice(None, None, -1),
+                                            slice(None, None, -1))), (1, 0, 2, 3))     # (C, K, F1, F2)
+            gx = correlate2d(g, flipped, padding=span, dilation=dilation)              # (N, C, Hp, Wp)
+            if padding != (0, 0):
+                gx = getitem(gx, (slice(None), slice(None), slice(padding[0], padding[0] + h),
+                                  slice(padding[1], padding[1] + wd)))
+        return gx, gw
+
+
+def correlate2d(x: Tensor, w: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+                dilation=1) -> Tensor:
+    """Cross-correlate x (N, C, H, W) with w (K, C, F1, F2), add bias (K,): -> (N, K, H2, W2).
+
+    stride, padding, dilation: an int or a pair (rows, columns). Example: the seed's 32x32 RGB image
+    and a 5x5x3 filter give a 28x28 map; `correlate2d(x, w, padding=2)` keeps 32x32.
+    """
+    stride = pair(stride, "stride", "correlate2d", 1)
+    padding = pair(padding, "padding", "correlate2d", 0)
+    dilation = pair(dilation, "dilation", "correlate2d", 1)
+    if x.ndim != 4 or w.ndim != 4:
+        raise ValueError(f"correlate2d: expected input (N, C, H, W) and kernel (K, C, F1, F2); "
+                         f"got shapes {x.shape} and {w.shape}")
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(f"correlate2d: input {x.shape} has {x.shape[1]} channels but kernel {w.shape} "
+                         f"expects {w.shape[1]}")
+    sizes = [output_size(x.shape[2 + i], w.shape[2 + i], stride[i], padding[i], dilation[i]) for i in (0, 1)]
+    if min(sizes) < 1:
+        raise ValueError(f"correlate2d: kernel {w.shape[2:]} (dilation {dilation}) does not fit input "
+                         f"{x.shape[2:]} padded by {padding}")
+    out = apply(Correlate2d, x, w, stride=stride, padding=padding, dilation=dilation)
+    if bias is None:
+        return out
+    if bias.shape != (w.shape[0],):
+        raise ValueError(f"correlate2d: bias has shape {bias.shape}; expected ({w.shape[0]},), "
+                         f"one per filter")
+    return add(out, reshape(bias, (1, -1, 1, 1)))

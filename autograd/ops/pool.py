@@ -1,0 +1,107 @@
+"""Pooling: max and average over k1 x k2 windows with a stride, each channel on its own.
+
+x (N, C, H, W) -> (N, C, H2, W2),  H2 = floor((H - k1) / s1) + 1.  Windows may overlap (s < k).
+
+    avg:  out[n, c, i, j] = mean_{a, b} x[n, c, s1*i + a, s2*j + b]     x_bar = upsample(g) / (k1*k2)
+    max:  out[n, c, i, j] = max_{a, b}  x[n, c, s1*i + a, s2*j + b]     x_bar = g scattered to the argmax
+
+The seed text: "the derivative of the average with respect to one element is 1 divided by the number of
+elements; the derivative of the max is the indicator function of the maximum element's index." The
+argmax is a constant (it does not move under small changes of x); on ties the first maximum of a
+window gets the gradient. `upsample` spreads each value over its window (adding where windows
+overlap); it and the windowed sum are each other's VJP, so every order of derivative stays in primitives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd.function import Function, apply
+from autograd.ops.conv import output_size, pair, windows
+from autograd.ops.shape import scatter_add
+from autograd.tensor import Tensor
+
+
+class AvgPool2d(Function):
+    """out = mean of each window;   x_bar = upsample(g, x.shape) / (k1*k2)"""
+
+    name = "avg_pool2d"
+
+    @staticmethod
+    def forward(x, kernel, stride):
+        return windows(x, kernel, stride, (1, 1)).mean(axis=(-2, -1))  # (N, C, H2, W2)
+
+    @staticmethod
+    def vjp(g, out, needs):
+        (x,) = out.parents
+        kernel, stride = out.params["kernel"], out.params["stride"]
+        return (upsample(g, kernel, stride, x.shape) / (kernel[0] * kernel[1]),)
+
+
+class Upsample2d(Function):
+    """out[n, c, h, w] = sum of g over the windows that cover (h, w);   g_bar = k1*k2 * avg_pool2d(out_bar)"""
+
+    name = "upsample2d"
+
+    @staticmethod
+    def forward(g, kernel, stride, shape):
+        out = np.zeros(shape, dtype=g.dtype)                 # (N, C, H, W)
+        h2, w2 = g.shape[2:]
+        for a in range(kernel[0]):                           # a loop over kernel offsets only
+            for b in range(kernel[1]):
+                out[:, :, a: a + stride[0] * h2: stride[0], b: b + stride[1] * w2: stride[1]] += g
+        return out
+
+    @staticmethod
+    def vjp(g, out, needs):
+        kernel, stride = out.params["kernel"], out.params["stride"]
+        return (avg_pool2d(g, kernel, stride) * (kernel[0] * kernel[1]),)
+
+
+class MaxPool2d(Function):
+    """out = max of each window;   x_bar = scatter_add(g, argmax positions, x.shape)  (positions constant)"""
+
+    name = "max_pool2d"
+
+    @staticmethod
+    def forward(x, kernel, stride):
+        return windows(x, kernel, stride, (1, 1)).max(axis=(-2, -1))  # (N, C, H2, W2)
+
+    @staticmethod
+    def vjp(g, out, needs):
+        (x,) = out.parents
+        kernel, stride = out.params["kernel"], out.params["stride"]
+        n, c, h2, w2 = out.shape
+        win = windows(x.data, kernel, stride, (1, 1)).reshape(n, c, h2, w2, -1)
+        first = win.argmax(axis=-1)                                     # (N, C, H2, W2): first max
+        rows = np.arange(h2)[:, None] * stride[0] + first // kernel[1]
+        cols = np.arange(w2)[None, :] * stride[1] + first % kernel[1]
+        index = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows, cols)
+        return (scatter_add(g, index, x.shape),)
+
+
+def _pool_args(x: Tensor, kernel_size, stride, op: str):
+    kernel = pair(kernel_size, "kernel_size", op, 1)
+    stride = kernel if stride is None else pair(stride, "stride", op, 1)
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected input (N, C, H, W); got shape {x.shape}")
+    if min(output_size(x.shape[2 + i], kernel[i], stride[i]) for i in (0, 1)) < 1:
+        raise ValueError(f"{op}: kernel {kernel} does not fit input {x.shape} (H, W = {x.shape[2:]})")
+    return kernel, stride
+
+
+def avg_pool2d(x: Tensor, kernel_size, stride=None) -> Tensor:
+    """Average over kernel_size windows (an int or a pair) moved by stride (default: kernel_size)."""
+    kernel, stride = _pool_args(x, kernel_size, stride, "avg_pool2d")
+    return apply(AvgPool2d, x, kernel=kernel, stride=stride)
+
+
+def max_pool2d(x: Tensor, kernel_size, stride=None) -> Tensor:
+    """Maximum over kernel_size windows (an int or a pair) moved by stride (default: kernel_size)."""
+    kernel, stride = _pool_args(x, kernel_size, stride, "max_pool2d")
+    return apply(MaxPool2d, x, kernel=kernel, stride=stride)
+
+
+def upsample(g: Tensor, kernel, stride, shape) -> Tensor:
+    """Spread each value of g (N, C, H2, W2) over its window in a zero tensor of `shape` (N, C, H, W)."""
+    return apply(Upsample2d, g, kernel=tuple(kernel), stride=tuple(stride), shape=tuple(shape))
