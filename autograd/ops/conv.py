@@ -50,6 +50,24 @@ def pad_hw(x: np.ndarray, padding) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (p1, p1), (p2, p2)))
 
 
+def _full_correlate(x: np.ndarray, w: np.ndarray, dilation) -> np.ndarray:
+    """correlate2d with stride 1 and padding D(F - 1), computed without building the padded windows.
+
+    The same sum as the window form, gathered the other way round: every input pixel times the whole
+    kernel (one GEMM), added into the output at each kernel offset: out[i, j] += x[p, q] * w[a, b] for
+    i = p + D1 (F1 - 1 - a), j = q + D2 (F2 - 1 - b). This is how the input's gradient is computed
+    cheaply: most windows of the zero-padded gradient would be zeros.
+    """
+    (n, _, h, wd), (k, _, f1, f2) = x.shape, w.shape
+    cols = np.tensordot(w, x, axes=((1,), (1,)))                      # (K, F1, F2, N, H, W): one GEMM
+    out = np.zeros((k, n, h + dilation[0] * (f1 - 1), wd + dilation[1] * (f2 - 1)), dtype=cols.dtype)
+    for a in range(f1):  # a loop over kernel offsets only
+        for b in range(f2):
+            r, c = dilation[0] * (f1 - 1 - a), dilation[1] * (f2 - 1 - b)
+            out[:, :, r: r + h, c: c + wd] += cols[:, a, b]
+    return np.ascontiguousarray(out.transpose(1, 0, 2, 3))            # (N, K, H2, W2)
+
+
 class Correlate2d(Function):
     """out = x * w (cross-correlation, no bias); see the module docstring for the formulas."""
 
@@ -57,6 +75,9 @@ class Correlate2d(Function):
 
     @staticmethod
     def forward(x, w, stride, padding, dilation):
+        full = (dilation[0] * (w.shape[2] - 1), dilation[1] * (w.shape[3] - 1))
+        if stride == (1, 1) and padding == full:  # a full correlation: mostly padding, so scatter
+            return _full_correlate(x, w, dilation)
         win = windows(pad_hw(x, padding), w.shape[2:], stride, dilation)  # (N, C, H2, W2, F1, F2)
         out = np.tensordot(win, w, axes=((1, 4, 5), (1, 2, 3)))           # (N, H2, W2, K): one GEMM
         return np.ascontiguousarray(out.transpose(0, 3, 1, 2))            # (N, K, H2, W2)

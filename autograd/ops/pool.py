@@ -22,6 +22,19 @@ from autograd.ops.shape import scatter_add
 from autograd.tensor import Tensor
 
 
+def _reduce_windows(combine, x: np.ndarray, kernel, stride) -> np.ndarray:
+    """Combine (add, maximum) each window's elements: one strided slice per kernel offset, no pixel loops."""
+    h2 = output_size(x.shape[2], kernel[0], stride[0])
+    w2 = output_size(x.shape[3], kernel[1], stride[1])
+    span = (stride[0] * (h2 - 1) + 1, stride[1] * (w2 - 1) + 1)
+    out = None
+    for a in range(kernel[0]):
+        for b in range(kernel[1]):
+            part = x[:, :, a: a + span[0]: stride[0], b: b + span[1]: stride[1]]
+            out = part.copy() if out is None else combine(out, part, out=out)
+    return out  # (N, C, H2, W2)
+
+
 class AvgPool2d(Function):
     """out = mean of each window;   x_bar = upsample(g, x.shape) / (k1*k2)"""
 
@@ -29,7 +42,7 @@ class AvgPool2d(Function):
 
     @staticmethod
     def forward(x, kernel, stride):
-        return windows(x, kernel, stride, (1, 1)).mean(axis=(-2, -1))  # (N, C, H2, W2)
+        return _reduce_windows(np.add, x, kernel, stride) / x.dtype.type(kernel[0] * kernel[1])
 
     @staticmethod
     def vjp(g, out, needs):
@@ -65,7 +78,7 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(x, kernel, stride):
-        return windows(x, kernel, stride, (1, 1)).max(axis=(-2, -1))  # (N, C, H2, W2)
+        return _reduce_windows(np.maximum, x, kernel, stride)
 
     @staticmethod
     def vjp(g, out, needs):
