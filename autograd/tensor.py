@@ -188,6 +188,13 @@ class Tensor:
             extra += ", requires_grad=True"
         return f"Tensor({body}{extra})"
 
+    def __reduce__(self):
+        """copy.deepcopy and pickle: a leaf is its data, requires_grad and name (not its .grad)."""
+        if self._fn is not None:
+            raise TypeError(f"Tensor: only leaf tensors can be copied or pickled; this one was made by "
+                            f"'{self.op}' (use .detach())")
+        return (type(self), (self.data, self._requires_grad, self.name))
+
     def __bool__(self):
         raise TypeError("Tensor: truth value is ambiguous; compare .item() or .numpy() instead")
 

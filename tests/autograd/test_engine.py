@@ -278,3 +278,16 @@ def test_constructor_copies_input_array():
     t = Tensor(a)
     a[0] = 99.0
     assert t.data[0] == 1.0
+
+
+def test_leaves_copy_and_pickle_nodes_refuse():
+    import copy
+    import pickle
+
+    x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    for clone in (copy.deepcopy(x), pickle.loads(pickle.dumps(x))):
+        assert clone is not x and clone.name == "x" and clone.requires_grad
+        np.testing.assert_array_equal(clone.data, x.data)
+        assert not np.shares_memory(clone.data, x.data)
+    with pytest.raises(TypeError, match="only leaf tensors"):
+        copy.deepcopy(x * 2)

@@ -1,0 +1,298 @@
+"""Module and Parameter: the containers that CNN layers and models are made of.
+
+    class TwoLayer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(4, 8)        # a sub-Module: registered under "fc1"
+            self.fc2 = nn.Linear(8, 2)
+            self.scale = nn.Parameter(1.0)    # a Parameter: registered under "scale"
+
+        def forward(self, x):                 # model(x) calls forward(x)
+            return self.fc2(self.fc1(x).tanh()) * self.scale
+
+    [name for name, _ in TwoLayer().named_parameters()]
+    # ['scale', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
+
+Assigning a Parameter or a Module to an attribute registers it (in `_parameters` / `_modules`, both
+dicts, which keep insertion order). Names are dotted paths, as in PyTorch: a module's own parameters
+come first, then those of each sub-module in the order they were assigned.
+
+NOTE: only `Parameter`s are registered. A plain `Tensor(..., requires_grad=True)` attribute is not a
+parameter: the optimizer and `state_dict()` will not see it.
+
+Errors raised inside a forward name the module they happened in: the first module to see the error
+(the innermost) re-raises it, same type, with its dotted path in front, e.g.
+"LeNet5.conv1: expected input (N, 1, H, W), got (100, 3, 32, 32)".
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+
+from autograd import Tensor
+
+__all__ = ["Module", "Parameter"]
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as learnable: floating point, requires_grad=True by default.
+
+    Parameter(np.zeros((3, 4), np.float32)) keeps float32; ints and bools become float64.
+    Results of ops on Parameters are plain Tensors.
+    """
+
+    __slots__ = ()  # Tensor uses __slots__; a subclass without them would grow a __dict__
+
+    def __init__(self, data, requires_grad: bool = True, name: str | None = None, dtype=None):
+        if dtype is None:
+            kind = np.asarray(data.data if isinstance(data, Tensor) else data).dtype.kind
+            dtype = None if kind == "f" else np.float64
+        elif np.dtype(dtype).kind != "f":
+            raise TypeError(f"Parameter: dtype must be floating point, got {np.dtype(dtype)}")
+        super().__init__(data, requires_grad=requires_grad, name=name, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return "Parameter" + super().__repr__()[len("Tensor"):]
+
+
+# ---------------------------------------------------------------------------------------------------
+# the stack of modules being called, per thread: it tells an error which module it happened in
+
+_calls = threading.local()
+_CAUGHT = (ValueError, TypeError, IndexError, RuntimeError)
+
+
+def _call_stack() -> list[Module]:
+    stack = getattr(_calls, "stack", None)
+    if stack is None:
+        stack = _calls.stack = []
+    return stack
+
+
+def _module_path(stack: list[Module]) -> str:
+    """'LeNet5.conv1': the outermost module's class name, then each child's name in its parent."""
+    path = type(stack[0]).__name__
+    for parent, child in zip(stack, stack[1:]):
+        name = next((n for n, m in parent._modules.items() if m is child), None)
+        path += f".{name}" if name is not None else f".<{type(child).__name__}>"  # not a registered child
+    return path
+
+
+class Module:
+    """Base class of layers and models: holds Parameters and sub-Modules, and calls forward()."""
+
+    def __init__(self):
+        # object.__setattr__: these three must exist before our own __setattr__ can work
+        object.__setattr__(self, "_parameters", {})  # name -> Parameter, in assignment order
+        object.__setattr__(self, "_modules", {})  # name -> Module, in assignment order
+        object.__setattr__(self, "training", True)
+
+    # -- attribute registration ---------------------------------------------------------------------
+    def __setattr__(self, name: str, value) -> None:
+        params = self.__dict__.get("_parameters")
+        modules = self.__dict__.get("_modules")
+        if isinstance(value, (Parameter, Module)) and params is None:
+            raise AttributeError(
+                f"cannot assign {type(value).__name__} '{name}' before Module.__init__() was called "
+                f"(call super().__init__() first in {type(self).__name__}.__init__)"
+            )
+        if isinstance(value, Parameter):
+            self.__dict__.pop(name, None)
+            modules.pop(name, None)
+            params[name] = value
+        elif isinstance(value, Module):
+            self.__dict__.pop(name, None)
+            params.pop(name, None)
+            modules[name] = value
+        elif params is not None and (name in params or name in modules):
+            if value is not None:
+                kind = "parameter" if name in params else "sub-module"
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to {kind} '{name}' of {type(self).__name__} "
+                    f"(a Parameter, a Module or None expected)"
+                )
+            params.pop(name, None)  # `self.bias = None` unregisters it
+            modules.pop(name, None)
+            object.__setattr__(self, name, None)
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str):
+        # Called only when normal lookup fails: parameters and sub-modules live in the two dicts.
+        for registry in ("_parameters", "_modules"):
+            found = self.__dict__.get(registry)
+            if found is not None and name in found:
+                return found[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules))
+
+    # -- walking the tree ---------------------------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        yield from self._modules.items()
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for this module ('' or `prefix`) and every descendant, depth first.
+
+        A module reachable by two paths is yielded once, under the first (unless remove_duplicate=False).
+        """
+        seen: set[int] = set()
+        stack = [(prefix, self)]  # an explicit stack: no recursion limit on deep nets
+        while stack:
+            name, module = stack.pop()
+            if remove_duplicate:
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
+            yield name, module
+            below = [(f"{name}.{n}" if name else n, m) for n, m in module._modules.items()]
+            stack.extend(reversed(below))
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """('conv1.weight', Parameter) pairs: each module's own parameters, then its sub-modules'.
+
+        A parameter shared by two modules (weight tying) is yielded once, unless remove_duplicate=False.
+        """
+        seen: set[int] = set()
+        walk = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
+        for mod_name, module in walk:
+            for name, p in module._parameters.items():
+                if remove_duplicate:
+                    if id(p) in seen:
+                        continue
+                    seen.add(id(p))
+                yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def num_parameters(self) -> int:
+        """The number of learnable scalars (shared parameters counted once)."""
+        return sum(p.size for p in self.parameters())
+
+    # -- modes and gradients ------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set `training` on this module and every descendant; returns self."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train: mode must be True or False, got {mode!r}")
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """train(False): evaluation mode (layers such as dropout would behave differently)."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Set every parameter's .grad to None (the next backward() starts from zero)."""
+        for p in self.parameters():
+            p.grad = None
+
+    # -- state ---------------------------------------------------------------------------------------
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """name -> a copy of the parameter's array, every registered name (tied ones too), in order."""
+        return OrderedDict((n, p.data.copy()) for n, p in self.named_parameters(remove_duplicate=False))
+
+    def load_state_dict(self, state: Mapping, strict: bool = True) -> None:
+        """Copy arrays from `state` (name -> array or Tensor) into the parameters: all or nothing.
+
+        Everything is checked before anything changes: missing and unexpected names (both listed;
+        strict=False allows them), then each array's shape and dtype (they must match exactly, no
+        silent casts). On any problem a ValueError lists all of them and the module is unchanged.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping name -> array, got {type(state).__name__}")
+        own = dict(self.named_parameters(remove_duplicate=False))
+        problems = []
+        if strict:
+            missing = [n for n in own if n not in state]
+            unexpected = [n for n in state if n not in own]
+            if missing:
+                problems.append(f"missing keys: {', '.join(map(repr, missing))}")
+            if unexpected:
+                problems.append(f"unexpected keys: {', '.join(map(repr, unexpected))}")
+        new = {}
+        for name, p in own.items():
+            if name not in state:
+                continue
+            value = state[name]
+            try:
+                arr = value.data if isinstance(value, Tensor) else np.asarray(value)
+            except (ValueError, TypeError) as err:
+                problems.append(f"'{name}' is not an array ({err})")
+                continue
+            if arr.shape != p.shape:
+                problems.append(f"'{name}' has shape {arr.shape}, expected {p.shape}")
+            elif arr.dtype != p.dtype:
+                problems.append(f"'{name}' has dtype {arr.dtype}, expected {p.dtype}")
+            else:
+                new[name] = np.array(arr, copy=True, order="C")  # our own copy; nothing assigned yet
+        if problems:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: {'; '.join(problems)}")
+        for name, arr in new.items():  # nothing below can fail: plain attribute assignments
+            own[name].data = arr
+
+    # -- calling ------------------------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args, **kwargs):
+        """forward(*args, **kwargs); an error inside is re-raised once, prefixed with the module path."""
+        stack = _call_stack()
+        stack.append(self)
+        try:
+            return self.forward(*args, **kwargs)
+        except _CAUGHT as err:
+            if getattr(err, "_tracegrad_module_path", None) is not None:
+                raise  # an inner module already named itself
+            path = _module_path(stack)
+            try:
+                named = type(err)(f"{path}: {err}")
+            except Exception:
+                named = None
+            if named is None:  # an exception type with a different constructor: keep it, add a note
+                err._tracegrad_module_path = path
+                if hasattr(err, "add_note"):
+                    err.add_note(f"(raised in module {path})")
+                raise
+            named._tracegrad_module_path = path
+            raise named from err
+        finally:
+            stack.pop()
+
+    # -- printing -----------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The settings shown between the parentheses of repr(); layers override it."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        lines = [extra] if extra else []
+        for name, m in self._modules.items():
+            lines.append(f"({name}): " + repr(m).replace("\n", "\n  "))
+        if not self._modules:
+            return f"{type(self).__name__}({extra})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
