@@ -16,6 +16,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: $(VENV)/.installed
 	$(PY) -m viz table
+	$(PY) -m nn.train --save out/lenet5.npz
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
