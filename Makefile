@@ -26,6 +26,7 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(PY) bench/bench_engine.py
+	$(PY) bench/bench_lenet.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

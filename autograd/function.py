@@ -24,11 +24,9 @@ Grad mode is per thread.
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
-from autograd.tensor import NO_PARAMS, Tensor
+from autograd.tensor import NO_PARAMS, Tensor, grad_mode_state
 
 
 class Function:
@@ -56,13 +54,8 @@ class Function:
 # grad mode: whether ops are recorded, and which phase new nodes belong to (per thread)
 
 
-class _GradMode(threading.local):
-    def __init__(self):
-        self.enabled = True
-        self.phase = "forward"
-
-
-_mode = _GradMode()
+# The state itself lives in tensor.py (new tensors read the phase from it); it is managed here.
+_mode = grad_mode_state
 
 
 def is_grad_enabled() -> bool:

@@ -18,12 +18,24 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import threading
 from types import MappingProxyType
 
 import numpy as np
 
 NO_PARAMS = MappingProxyType({})  # the params of leaves and of ops without hyperparameters
 _creation = itertools.count()  # nodes are numbered as they are made: parents always come first
+
+
+class _GradMode(threading.local):
+    """Per thread: are ops recorded, and which phase ("forward"/"backward") do new tensors belong to."""
+
+    def __init__(self):
+        self.enabled = True
+        self.phase = "forward"
+
+
+grad_mode_state = _GradMode()  # changed only through the context managers in autograd.function
 _FLOAT_KINDS = "f"
 _NUMERIC_KINDS = "biuf"
 
@@ -82,7 +94,7 @@ class Tensor:
         t.grad = t.name = t._fn = None
         t.parents = ()
         t.params = NO_PARAMS
-        t.phase = "forward"
+        t.phase = grad_mode_state.phase  # a constant made by a VJP belongs to the backward pass
         t._retain = False
         return t
 
@@ -299,6 +311,11 @@ class Tensor:
 
     def astype(self, dtype):
         return _ops.cast(self, dtype)
+
+
+def creation_mark() -> int:
+    """A number below every node made from now on and above every node made before: spans of work."""
+    return next(_creation)
 
 
 def as_tensor(value, like: Tensor | None = None) -> Tensor:

@@ -16,17 +16,14 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.metadata
-import importlib.util
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 import timeit
 
 import numpy as np
+
+from common import print_header, print_torch_missing, run_worker, torch_available
 
 TARGET_RATIO = 1.5  # tracegrad / PyTorch, build + backward of the 10^5 chain
 TARGET_N = 100_000
@@ -155,20 +152,8 @@ def torch_worker(ns: list[int], skip_n: int, repeats: int) -> None:
 
 def run_torch_worker(ns, skip_n: int, repeats: int) -> tuple[dict | None, str]:
     """Run this script as a PyTorch worker in a fresh process; (results, error message)."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--torch-worker",
-           "--ns", ",".join(str(n) for n in ns), "--skip-n", str(skip_n), "--repeats", str(repeats)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    except subprocess.TimeoutExpired:
-        return None, "the PyTorch worker timed out"
-    if proc.returncode != 0:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
-        return None, f"the PyTorch worker failed (exit code {proc.returncode}):\n{tail}"
-    lines = proc.stdout.strip().splitlines()
-    try:
-        return json.loads(lines[-1]), ""
-    except (IndexError, json.JSONDecodeError):
-        return None, f"could not read the PyTorch worker's output: {proc.stdout[-500:]!r}"
+    return run_worker(__file__, ["--torch-worker", "--ns", ",".join(str(n) for n in ns),
+                                 "--skip-n", str(skip_n), "--repeats", str(repeats)])
 
 
 # --- report ------------------------------------------------------------------------------------------
@@ -176,25 +161,6 @@ def run_torch_worker(ns, skip_n: int, repeats: int) -> tuple[dict | None, str]:
 
 def fmt_s(t: float) -> str:
     return f"{t:.4f}"
-
-
-def print_header(torch_available: bool) -> None:
-    cpus = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
-    print("tracegrad engine benchmark")
-    print(f"  Python  {platform.python_implementation()} {platform.python_version()}")
-    print(f"  NumPy   {np.__version__}")
-    if torch_available:
-        try:
-            torch_version = importlib.metadata.version("torch")
-        except importlib.metadata.PackageNotFoundError:
-            torch_version = "installed (version unknown)"
-        print(f"  torch   {torch_version} (run in a separate process, 1 thread)")
-    else:
-        print("  torch   not installed")
-    print(f"  machine {platform.machine()}, {platform.system()}, CPUs: {cpus} "
-          f"(usable by this process: {usable})")
-    print()
 
 
 def main(argv=None) -> int:
@@ -216,8 +182,8 @@ def main(argv=None) -> int:
         torch_worker([int(s) for s in args.ns.split(",") if s], args.skip_n, args.repeats)
         return 0
 
-    torch_available = importlib.util.find_spec("torch") is not None  # finds it without importing it
-    print_header(torch_available)
+    have_torch = torch_available()  # finds it without importing it
+    print_header("tracegrad engine benchmark", have_torch, "run in a separate process, 1 thread")
 
     # 1. chains ---------------------------------------------------------------------------------------
     time_chain(tg_chain, 1_000, 2)  # warm-up
@@ -249,10 +215,8 @@ def main(argv=None) -> int:
 
     # 3. PyTorch --------------------------------------------------------------------------------------
     print("3. PyTorch comparison (same chains, build + backward, seconds)")
-    if not torch_available:
-        print("   PyTorch is not installed in this environment, so there is no comparison.")
-        print("   To get it, install PyTorch into this environment (a CPU-only build is enough):")
-        print("   .venv/bin/pip install torch")
+    if not have_torch:
+        print_torch_missing()
         print(f"   Target (not checked): build + backward of the 10^5 chain <= {TARGET_RATIO}x PyTorch.")
         return 0
     res, err = run_torch_worker(ns, skip_n, args.repeats)

@@ -34,6 +34,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from autograd import Tensor
+from autograd.tensor import creation_mark
 
 __all__ = ["Module", "Parameter"]
 
@@ -260,11 +261,22 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
-        """forward(*args, **kwargs); an error inside is re-raised once, prefixed with the module path."""
+        """forward(*args, **kwargs); an error inside is re-raised once, prefixed with the module path.
+
+        The outermost call also records, in `_spans`, which module made which nodes (creation-number
+        ranges, innermost first), so that a drawing can group the graph by module.
+        """
         stack = _call_stack()
         stack.append(self)
+        if len(stack) == 1:  # the outermost call: its spans describe this forward pass
+            object.__setattr__(self, "_spans", [])
+        start = creation_mark()
         try:
-            return self.forward(*args, **kwargs)
+            out = self.forward(*args, **kwargs)
+            # the nodes made inside this call (and not inside a child) belong to this module: viz
+            # draws them as one cluster per module
+            stack[0]._spans.append((_module_path(stack), start, creation_mark()))
+            return out
         except _CAUGHT as err:
             if getattr(err, "_tracegrad_module_path", None) is not None:
                 raise  # an inner module already named itself

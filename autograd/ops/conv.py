@@ -79,6 +79,12 @@ class Correlate2d(Function):
         if stride == (1, 1) and padding == full:  # a full correlation: mostly padding, so scatter
             return _full_correlate(x, w, dilation)
         win = windows(pad_hw(x, padding), w.shape[2:], stride, dilation)  # (N, C, H2, W2, F1, F2)
+        (n, _, h2, w2), k = win.shape[:4], w.shape[0]
+        if h2 * w2 >= w.shape[2] * w.shape[3]:  # the usual case: more output positions than kernel taps
+            cols = np.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3))  # (N, C, F1, F2, H2, W2): im2col
+            out = np.matmul(w.reshape(k, -1), cols.reshape(n, -1, h2 * w2))  # (N, K, H2*W2): GEMMs
+            return out.reshape(n, k, h2, w2)                              # (N, K, H2, W2)
+        # a big kernel and few positions (the kernel's gradient): contract over the windows at once
         out = np.tensordot(win, w, axes=((1, 4, 5), (1, 2, 3)))           # (N, H2, W2, K): one GEMM
         return np.ascontiguousarray(out.transpose(0, 3, 1, 2))            # (N, K, H2, W2)
 

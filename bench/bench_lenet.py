@@ -1,0 +1,352 @@
+"""Benchmark of one LeNet-5 training step (batch 100, float32): time, memory, and PyTorch for comparison.
+
+    python bench/bench_lenet.py                      # full run, well under a minute
+    python bench/bench_lenet.py --steps 20 --memory-steps 50
+
+A step is what nn.train.fit does per batch: nn.LeNet5(seed=0) forward on a (100, 1, 32, 32) batch of the
+bundled digits (nn.data.load_digits()), nn.functional.cross_entropy, zero_grad, backward, and
+nn.optim.SGD(lr=0.05, momentum=0.9).step(). After a few warm-up steps, every timed step is timed on its
+own, on one fixed batch (the first 100 training images), and split into forward + loss, zero_grad +
+backward, and the optimizer step.
+
+Memory: a fresh process (this script with --memory-worker) trains for --memory-steps steps, cycling
+through the training set, and reports its peak resident memory (getrusage's ru_maxrss) and its resident
+memory after step 10 and after the last step (from /proc/self/statm), so a leak shows as growth; then
+the tracemalloc peak of one more step (NumPy reports its array buffers to tracemalloc).
+
+PyTorch, when it is importable from this interpreter, runs the same step (same architecture, the initial
+weights of LeNet5(seed=0) copied in, same batch) in separate processes (this script with --torch-worker),
+once with torch's default thread count and once with torch.set_num_threads(1), so that it is never
+imported into the process measuring tracegrad.
+
+Target: a training step in at most 1.5x PyTorch's time (medians, PyTorch with its default threads).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import sys
+import time
+
+from common import print_header, print_torch_missing, run_worker, torch_available, use_checkout
+
+TARGET_RATIO = 1.5  # tracegrad / PyTorch, median step time, PyTorch with its default thread count
+BATCH = 100
+LR = 0.05
+MOMENTUM = 0.9
+SEED = 0
+LEAK_CHECK_STEP = 10  # resident memory after this step is compared with that after the last one
+LOSS_RTOL = (1e-4, 1e-2)  # agreement of the losses with PyTorch's: first step, after the last step
+PHASES = ("step", "forward", "backward", "update")
+PHASE_LABELS = {"step": "whole step", "forward": "forward + loss", "backward": "zero_grad + backward",
+                "update": "optimizer step"}
+
+
+def training_data():
+    """The training images (4000, 1, 32, 32) float32 and labels (4000,) int64."""
+    from nn.data import load_digits
+
+    x_train, y_train, _, _ = load_digits()
+    return x_train, y_train
+
+
+def run_step(parts, xb, yb) -> float:
+    """One training step; returns the loss."""
+    forward, backward, update = parts
+    loss = forward(xb, yb)
+    backward(loss)
+    update()
+    return loss.item()
+
+
+def time_steps(parts, xb, yb, warmup: int, steps: int) -> dict:
+    """Time `steps` training steps on (xb, yb) after `warmup` untimed ones.
+
+    parts = (forward(xb, yb) -> loss, backward(loss) [zero_grad, then backward], update() [optimizer
+    step]). Returns, per phase, the median, min and mean in ms, and the first and last losses.
+    """
+    forward, backward, update = parts
+    first_loss = run_step(parts, xb, yb)
+    for _ in range(warmup - 1):
+        run_step(parts, xb, yb)
+    gc.collect()
+    times = {phase: [] for phase in PHASES}
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        loss = forward(xb, yb)
+        t1 = time.perf_counter()
+        backward(loss)
+        t2 = time.perf_counter()
+        update()
+        t3 = time.perf_counter()
+        for phase, t in zip(PHASES, (t3 - t0, t1 - t0, t2 - t1, t3 - t2)):
+            times[phase].append(t * 1e3)
+        last_loss = loss.item()
+    out = {phase: {"median": statistics.median(ts), "min": min(ts), "mean": statistics.fmean(ts)}
+           for phase, ts in times.items()}
+    out.update(first_loss=first_loss, last_loss=last_loss, warmup=warmup, steps=steps)
+    return out
+
+
+# --- tracegrad ---------------------------------------------------------------------------------------
+
+
+def tracegrad_model():
+    """LeNet5(seed=0) and its optimizer, SGD(lr=0.05, momentum=0.9)."""
+    import nn
+
+    model = nn.LeNet5(seed=SEED)
+    return model, nn.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+
+
+def tracegrad_parts(model, optimizer):
+    """(forward, backward, update) of a tracegrad training step, as nn.train.fit does it."""
+    from autograd import Tensor
+    from nn.functional import cross_entropy
+
+    def forward(xb, yb):
+        return cross_entropy(model(Tensor(xb)), yb)
+
+    def backward(loss):
+        optimizer.zero_grad()
+        loss.backward()
+
+    return forward, backward, optimizer.step
+
+
+def resident_kib() -> float | None:
+    """This process's resident memory in KiB from /proc/self/statm; None where there is no such file."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1024
+
+
+def memory_worker(steps: int) -> None:
+    """Train for `steps` steps, cycling through the training set; print the memory figures as JSON."""
+    import resource
+    import tracemalloc
+
+    x, y = training_data()
+    model, optimizer = tracegrad_model()
+    parts = tracegrad_parts(model, optimizer)
+    out = {"steps": steps, "rss_before": resident_kib()}
+    loss = None
+    for i in range(steps):
+        start = i % (len(x) // BATCH) * BATCH
+        loss = run_step(parts, x[start : start + BATCH], y[start : start + BATCH])
+        if i + 1 == LEAK_CHECK_STEP:
+            out["rss_check"] = resident_kib()
+    out["rss_end"] = resident_kib()
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out["maxrss_kib"] = maxrss / 1024 if sys.platform == "darwin" else maxrss  # bytes on macOS
+    out["last_loss"] = loss
+
+    gc.collect()
+    tracemalloc.start()
+    run_step(parts, x[:BATCH], y[:BATCH])
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    out["step_peak_kib"] = peak / 1024
+    out["step_kept_kib"] = current / 1024  # allocated during the step and still alive after it
+    print(json.dumps(out))
+
+
+# --- PyTorch (only ever imported in the worker processes) ---------------------------------------------
+
+
+def torch_worker(threads: int, warmup: int, steps: int) -> None:
+    """The same step in PyTorch (threads 0: torch's default thread count); print the results as JSON."""
+    import torch
+    from torch import nn as tnn
+
+    default_threads = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    model = tnn.Sequential(
+        tnn.Conv2d(1, 6, 5), tnn.Tanh(), tnn.AvgPool2d(2),
+        tnn.Conv2d(6, 16, 5), tnn.Tanh(), tnn.AvgPool2d(2),
+        tnn.Conv2d(16, 120, 5), tnn.Tanh(), tnn.Flatten(),
+        tnn.Linear(120, 84), tnn.Tanh(),
+        tnn.Linear(84, 10),
+    )
+    reference, _ = tracegrad_model()  # start from the same weights, so that the losses can be compared
+    with torch.no_grad():
+        for p, q in zip(model.parameters(), reference.parameters(), strict=True):
+            if tuple(p.shape) != q.shape:
+                raise ValueError(f"parameter shapes differ: torch {tuple(p.shape)}, tracegrad {q.shape}")
+            p.copy_(torch.from_numpy(q.data))
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+
+    def forward(xb, yb):
+        return tnn.functional.cross_entropy(model(torch.from_numpy(xb)), torch.from_numpy(yb))
+
+    def backward(loss):
+        optimizer.zero_grad()
+        loss.backward()
+
+    x, y = training_data()
+    out = time_steps((forward, backward, optimizer.step), x[:BATCH], y[:BATCH], warmup, steps)
+    out.update(version=torch.__version__, threads=torch.get_num_threads(), default_threads=default_threads,
+               dtype=str(next(model.parameters()).dtype))
+    print(json.dumps(out))
+
+
+# --- report ------------------------------------------------------------------------------------------
+
+
+def mib(kib: float | None) -> str:
+    return "unavailable" if kib is None else f"{kib / 1024:.1f} MiB"
+
+
+def print_memory(res: dict) -> None:
+    steps = res["steps"]
+    rows = [("peak resident memory (ru_maxrss)", f"{mib(res['maxrss_kib'])}  "
+             "(whole process: Python, NumPy, the digits, the run)")]
+    if res["rss_before"] is not None:
+        check, end = res["rss_check"], res["rss_end"]
+        rows += [("resident memory before the first step", mib(res["rss_before"])),
+                 (f"resident memory after step {LEAK_CHECK_STEP}", mib(check)),
+                 (f"resident memory after step {steps}", mib(end)),
+                 (f"growth from step {LEAK_CHECK_STEP} to step {steps}",
+                  f"{(end - check) / 1024:+.1f} MiB ({(end - check) / (steps - LEAK_CHECK_STEP):+.1f} KiB "
+                  f"per step)")]
+    rows += [("tracemalloc peak of one step", f"{mib(res['step_peak_kib'])} allocated during the step, "
+              f"{mib(res['step_kept_kib'])} of it alive after it"),
+             (f"loss after step {steps}", f"{res['last_loss']:.4f}")]
+    for label, value in rows:
+        print(f"   {label + ':':<40} {value}")
+    if res["rss_before"] is None:
+        print("   resident memory per step: unavailable (no /proc/self/statm on this system)")
+    else:
+        # Keeping what one step allocates, even once over the whole run, would show as this much growth.
+        leak = res["rss_end"] - res["rss_check"] > res["step_peak_kib"]
+        print(f"   leak check: the growth is {'above' if leak else 'below'} one step's tracemalloc peak -> "
+              f"{'POSSIBLE LEAK' if leak else 'no sign of a leak'}")
+
+
+def print_times(label: str, r: dict, threads: str = "", tg: dict | None = None) -> None:
+    """A row of the comparison; with `tg`, the ratio of tracegrad's median step to this row's."""
+    s = r["step"]
+    ratio = f"{tg['step']['median'] / s['median']:>6.2f}x" if tg else f"{'':>7}"
+    print(f"   {label:<24} {threads:>7} {s['median']:>8.2f} {s['min']:>8.2f} {s['mean']:>8.2f} {ratio}  "
+          f"{r['forward']['median']:>9.2f} {r['backward']['median']:>9.2f} {r['update']['median']:>9.3f}")
+
+
+def losses_agree(a: dict, b: dict) -> bool:
+    return (abs(a["first_loss"] - b["first_loss"]) <= LOSS_RTOL[0] * abs(b["first_loss"])
+            and abs(a["last_loss"] - b["last_loss"]) <= LOSS_RTOL[1] * abs(b["last_loss"]))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=50, help="timed steps; default 50")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed steps before them; default 5")
+    parser.add_argument("--memory-steps", type=int, default=200,
+                        help=f"steps of the memory run (more than {LEAK_CHECK_STEP}); default 200")
+    parser.add_argument("--memory-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.steps < 1 or args.warmup < 1:
+        parser.error("--steps and --warmup must be at least 1")
+    if args.memory_steps <= LEAK_CHECK_STEP:
+        parser.error(f"--memory-steps must be more than {LEAK_CHECK_STEP}")
+
+    use_checkout()
+    if args.memory_worker:
+        memory_worker(args.memory_steps)
+        return 0
+    if args.torch_worker:
+        torch_worker(args.threads, args.warmup, args.steps)
+        return 0
+
+    have_torch = torch_available()  # finds it without importing it
+    print_header("tracegrad LeNet-5 training-step benchmark", have_torch,
+                 "run in separate processes: default threads, then 1 thread")
+
+    # 1. step time ------------------------------------------------------------------------------------
+    print(f"1. One training step: nn.LeNet5(seed={SEED}), batch {BATCH}, float32, cross_entropy, "
+          f"SGD lr {LR} momentum {MOMENTUM}")
+    print(f"   ({args.warmup} warm-up steps, then {args.steps} timed steps on one fixed batch; ms per step)")
+    if hasattr(os, "getloadavg"):
+        print(f"   (system load average over the last minute: {os.getloadavg()[0]:.2f}; "
+              f"other busy processes slow every figure here)")
+    x, y = training_data()
+    model, optimizer = tracegrad_model()
+    tg = time_steps(tracegrad_parts(model, optimizer), x[:BATCH], y[:BATCH], args.warmup, args.steps)
+    print(f"   {'':<22} {'median':>8} {'min':>8} {'mean':>8} {'share':>7}")
+    for phase in PHASES:
+        r = tg[phase]
+        share = r["median"] / tg["step"]["median"] * 100
+        print(f"   {PHASE_LABELS[phase]:<22} {r['median']:>8.2f} {r['min']:>8.2f} {r['mean']:>8.2f} "
+              f"{share:>6.0f}%")
+    print("   (shares are of the median step; the phases' medians need not add up to it)")
+    print(f"   loss {tg['first_loss']:.4f} at the first step, {tg['last_loss']:.4f} after step "
+          f"{args.warmup + args.steps}")
+    print()
+
+    # 2. memory ---------------------------------------------------------------------------------------
+    print(f"2. Memory of a training run: {args.memory_steps} steps through the training set in a fresh "
+          f"process")
+    res, err = run_worker(__file__, ["--memory-worker", "--memory-steps", str(args.memory_steps)],
+                          name="memory worker")
+    if res is None:
+        print(f"   {err}")
+    else:
+        print_memory(res)
+    print()
+
+    # 3. PyTorch --------------------------------------------------------------------------------------
+    target = f"a step in at most {TARGET_RATIO}x PyTorch's time (medians, torch with its default threads)"
+    print("3. PyTorch comparison (same step, initial weights and batch; ms per step)")
+    if not have_torch:
+        print_torch_missing()
+        print(f"   tracegrad: median {tg['step']['median']:.2f} ms per step")
+        print(f"   Target (not checked): {target}.")
+        return 0
+    common_args = ["--torch-worker", "--warmup", str(args.warmup), "--steps", str(args.steps)]
+    runs = {}
+    for threads in (0, 1):
+        res, err = run_worker(__file__, [*common_args, "--threads", str(threads)])
+        if res is None:
+            print(f"   {err}")
+        runs[threads] = res
+    default, single = runs[0], runs[1]
+    if default is None and single is None:
+        print(f"   Target (not checked): {target}.")
+        return 0
+    any_run = default or single
+    print(f"   torch {any_run['version']}, {any_run['dtype']}, default thread count "
+          f"{any_run['default_threads']}")
+    print(f"   {'':<24} {'threads':>7} {'median':>8} {'min':>8} {'mean':>8} {'ratio':>7}  "
+          f"{'fwd+loss':>9} {'backward':>9} {'opt step':>9}")
+    print_times("tracegrad", tg)
+    if default is not None:
+        print_times("torch, default threads", default, str(default["threads"]), tg=tg)
+    if single is not None:
+        print_times("torch, 1 thread", single, str(single["threads"]), tg=tg)
+    print("   (ratio: tracegrad's median step over this row's; the phase columns are medians)")
+    print(f"   loss at the first step / after step {args.warmup + args.steps}:")
+    print(f"   {'tracegrad':<24} {tg['first_loss']:.6f} / {tg['last_loss']:.6f}")
+    for label, r in (("torch, default threads", default), ("torch, 1 thread", single)):
+        if r is not None:
+            agree = "agree" if losses_agree(tg, r) else "DIFFER"
+            print(f"   {label:<24} {r['first_loss']:.6f} / {r['last_loss']:.6f} -> {agree} with tracegrad's")
+    if default is None:
+        print(f"   Target (not checked): {target}.")
+    else:
+        ratio = tg["step"]["median"] / default["step"]["median"]
+        verdict = "MET" if ratio <= TARGET_RATIO else "NOT MET"
+        print(f"   Target: {target}: {ratio:.2f}x -> {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
