@@ -17,6 +17,11 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(PY) -m viz table
 	$(PY) -m nn.train --save out/lenet5.npz
+	$(PY) -m viz tanh-chain --n 4 --out out
+	$(PY) -m viz tanh-chain --n 4 --skip --out out
+	$(PY) -m viz lenet --out out
+	$(PY) -m viz gradient-vs-depth --out out
+	@echo "Pictures of the graphs and the gradient-vs-depth figure are in out/"
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -1,5 +1,14 @@
-"""Pictures and toy models for tracegrad graphs."""
+"""Pictures of tracegrad graphs: the forward graph, the recorded backward graph, and the seed's toy model."""
 
 from viz.chains import chain_activations, chain_derivative, tanh_chain
+from viz.dot import draw_backward, draw_forward
+from viz.plots import chain_gradients, feature_maps, gradient_vs_depth
+from viz.render import RendererNotFound, find_renderer, render, use_renderer
+from viz.scale import GradientScale
+from viz.trace import Graph, trace
 
-__all__ = ["chain_activations", "chain_derivative", "tanh_chain"]
+__all__ = [
+    "Graph", "GradientScale", "RendererNotFound", "chain_activations", "chain_derivative", "chain_gradients",
+    "draw_backward", "draw_forward", "feature_maps", "find_renderer", "gradient_vs_depth", "render",
+    "tanh_chain", "trace", "use_renderer",
+]

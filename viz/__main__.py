@@ -1,16 +1,22 @@
-"""Command line for the seed text's toy models.
+"""Command line: the seed text's figures, as files.
 
-    python -m viz table [--n 6] [--theta 0.5]   value, dC/dtheta and d2C/dtheta2 of tanh^n, with and
-                                                without the skip connection, for n = 1..N
+    python -m viz table [--n 6] [--theta 0.5]           value, dC/dtheta, d2C/dtheta2 of tanh^n (+ theta)
+    python -m viz tanh-chain --n 4 [--skip] --out DIR   forward and backward graphs, SVG and PNG
+    python -m viz lenet --out DIR                       LeNet-5's graph, one cluster per module
+    python -m viz gradient-vs-depth --out DIR           |dC/dtheta| against n, with and without skip
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from autograd import grad
 from viz.chains import chain_derivative, tanh_chain
+
+# One colour scale for every tanh-chain picture, so that runs with and without --skip compare honestly.
+CHAIN_SCALE = (1e-4, 2.0)
 
 
 def chain_table(n_max: int, theta: float) -> list[dict]:
@@ -39,6 +45,48 @@ def print_table(n_max: int, theta: float, out=sys.stdout) -> None:
                       file=out)
 
 
+def write_tanh_chain(n: int, skip: bool, theta: float, out: Path, collapse: int) -> list[Path]:
+    from viz.dot import draw_backward, draw_forward
+    from viz.render import render
+    from viz.scale import GradientScale
+
+    scale = GradientScale(*CHAIN_SCALE)
+    stem = f"tanh{n}{'-skip' if skip else ''}"
+    x, c = tanh_chain(n, skip=skip, theta=theta)
+    title = f"C_res = tanh^{n}(theta) + theta" if skip else f"C = tanh^{n}(theta)"
+    files = render(draw_forward(c, scale=scale, collapse=collapse, title=f"{title}: forward"),
+                   out / f"{stem}-forward")
+    files += render(draw_backward(c, wrt=x, scale=scale, collapse=collapse, title=f"{title}: backward"),
+                    out / f"{stem}-backward")
+    return files
+
+
+def write_lenet(out: Path) -> list[Path]:
+    import nn
+    from viz.dot import draw_forward
+    from viz.render import render
+
+    x_train, y_train, _, _ = nn.data.load_digits()
+    model = nn.LeNet5(seed=0)
+    loss = nn.functional.cross_entropy(model(x_train[:2]), y_train[:2])
+    return render(draw_forward(loss, modules=model, rankdir="TB", title="LeNet-5 on two digits: forward"),
+                  out / "lenet5-forward")
+
+
+def write_gradient_vs_depth(out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from viz.plots import gradient_vs_depth
+
+    out.mkdir(parents=True, exist_ok=True)
+    fig = gradient_vs_depth()
+    files = [out / "gradient-vs-depth.png", out / "gradient-vs-depth.svg"]
+    for f in files:
+        fig.savefig(f, dpi=120)
+    return files
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m viz", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -46,11 +94,34 @@ def main(argv=None) -> int:
     table = sub.add_parser("table", help="tanh^n chain: value, first and second derivative")
     table.add_argument("--n", type=int, default=6, help="largest chain length (default 6)")
     table.add_argument("--theta", type=float, default=0.5, help="where to evaluate (default 0.5)")
+    chain = sub.add_parser("tanh-chain", help="forward and backward graphs of tanh^n (SVG and PNG)")
+    chain.add_argument("--n", type=int, default=4, help="number of tanh (default 4)")
+    chain.add_argument("--skip", action="store_true", help="add the skip connection: C + theta")
+    chain.add_argument("--theta", type=float, default=0.5)
+    chain.add_argument("--collapse", type=int, default=8,
+                       help="draw runs of at least this many same ops as one node (default 8; 0: never)")
+    chain.add_argument("--out", type=Path, required=True, help="directory for the files")
+    lenet = sub.add_parser("lenet", help="LeNet-5's forward graph, one cluster per module")
+    lenet.add_argument("--out", type=Path, required=True)
+    depth = sub.add_parser("gradient-vs-depth", help="|dC/dtheta| against n (PNG and SVG)")
+    depth.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+
     if args.command == "table":
         if args.n < 1:
             parser.error("--n must be at least 1")
         print_table(args.n, args.theta)
+        return 0
+    if args.command == "tanh-chain":
+        if args.n < 1:
+            parser.error("--n must be at least 1")
+        files = write_tanh_chain(args.n, args.skip, args.theta, args.out, args.collapse)
+    elif args.command == "lenet":
+        files = write_lenet(args.out)
+    else:
+        files = write_gradient_vs_depth(args.out)
+    for f in files:
+        print(f"wrote {f}")
     return 0
 
 

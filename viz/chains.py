@@ -30,6 +30,7 @@ def tanh_chain(n: int, skip: bool = False, theta=0.5) -> tuple[Tensor, Tensor]:
         c = c.tanh()
     if skip:
         c = c + theta
+    c.name = "C_res" if skip else "C"
     return theta, c
 
 
