@@ -3,7 +3,7 @@
 from viz.chains import chain_activations, chain_derivative, tanh_chain
 from viz.dot import draw_backward, draw_forward
 from viz.plots import chain_gradients, feature_maps, gradient_vs_depth
-from viz.render import RendererNotFound, find_renderer, render, use_renderer
+from viz.renderer import RendererNotFound, find_renderer, render, use_renderer
 from viz.scale import GradientScale
 from viz.trace import Graph, trace
 

@@ -47,7 +47,7 @@ def print_table(n_max: int, theta: float, out=sys.stdout) -> None:
 
 def write_tanh_chain(n: int, skip: bool, theta: float, out: Path, collapse: int) -> list[Path]:
     from viz.dot import draw_backward, draw_forward
-    from viz.render import render
+    from viz.renderer import render
     from viz.scale import GradientScale
 
     scale = GradientScale(*CHAIN_SCALE)
@@ -64,7 +64,7 @@ def write_tanh_chain(n: int, skip: bool, theta: float, out: Path, collapse: int)
 def write_lenet(out: Path) -> list[Path]:
     import nn
     from viz.dot import draw_forward
-    from viz.render import render
+    from viz.renderer import render
 
     x_train, y_train, _, _ = nn.data.load_digits()
     model = nn.LeNet5(seed=0)

@@ -20,6 +20,7 @@ import numpy as np
 
 from autograd import Tensor, grad
 from viz.collapse import Collapsed, collapse_runs
+from viz.renderer import Picture
 from viz.scale import GradientScale
 from viz.trace import Graph, trace
 
@@ -93,7 +94,7 @@ class _Drawing:
 
     def __init__(self, graph: Graph, names: list[str], collapsed: Collapsed, rankdir: str, title: str | None):
         self.graph, self.names, self.collapsed = graph, names, collapsed
-        self.dot = graphviz.Digraph(
+        self.dot = Picture(
             graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
             node_attr={"fontname": "Helvetica", "fontsize": "10"},
             edge_attr={"arrowsize": "0.6"},
@@ -108,7 +109,7 @@ class _Drawing:
         else:
             self.clusters.setdefault(cluster, []).append((name, attrs))
 
-    def finish(self) -> graphviz.Digraph:
+    def finish(self) -> Picture:
         for k, (path, items) in enumerate(self.clusters.items()):
             with self.dot.subgraph(name=f"cluster_{k}") as sub:
                 sub.attr(label=path, style="rounded,dashed", color="#7a7a7a", fontcolor="#4a4a4a")

@@ -48,6 +48,22 @@ def use_renderer() -> Path:
     return found
 
 
+class Picture(graphviz.Digraph):
+    """A graphviz.Digraph that finds its renderer itself (shown inline in Jupyter, rendered to files).
+
+    Without any renderer, showing or rendering raises RendererNotFound (saying how to get one), while
+    `.source` (the DOT text) works as always.
+    """
+
+    def pipe(self, *args, **kwargs):
+        use_renderer()
+        return super().pipe(*args, **kwargs)
+
+    def render(self, *args, **kwargs):
+        use_renderer()
+        return super().render(*args, **kwargs)
+
+
 def render(graph: graphviz.Digraph, path, formats=("svg", "png")) -> list[Path]:
     """Write `graph` as path.svg, path.png (for the given formats); returns the files written."""
     use_renderer()
