@@ -33,6 +33,8 @@ def save(module: Module, path) -> None:
     if clash:
         raise ValueError(f"save: cannot store parameters named {clash} (np.savez reserves those names)")
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"save: cannot write {path}: the directory {directory} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -94,6 +95,7 @@ def main(argv=None) -> int:
     seconds = time.perf_counter() - start
     print(f"test accuracy {history['test_accuracy'][-1]:.4f} after {args.epochs} epochs ({seconds:.1f} s)")
     if args.save:
+        Path(args.save).parent.mkdir(parents=True, exist_ok=True)
         save(model, args.save)
         print(f"weights saved to {args.save}")
     return 0

@@ -176,3 +176,10 @@ def test_load_uses_load_state_dicts_checks(tmp_path, monkeypatch):
     monkeypatch.setattr(nn.Module, "load_state_dict", lambda self, state: calls.append(sorted(state)))
     serialize.load(nn.Linear(3, 2), tmp_path / "m.npz")
     assert calls == [["bias", "weight"]]
+
+
+def test_save_into_a_missing_directory_names_it(tmp_path):
+    model = nn.Linear(2, 2, rng=np.random.default_rng(0))
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        nn.save(model, tmp_path / "missing" / "w.npz")
+    assert not (tmp_path / "missing").exists()

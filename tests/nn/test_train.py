@@ -31,7 +31,7 @@ def test_evaluate_restores_the_mode_and_records_nothing():
 
 
 def test_command_line_trains_and_saves(tmp_path):
-    path = tmp_path / "lenet5.npz"
+    path = tmp_path / "new" / "lenet5.npz"  # the directory is made
     out = subprocess.run([sys.executable, "-m", "nn.train", "--epochs", "1", "--quiet", "--save", str(path)],
                          capture_output=True, text=True, check=True).stdout
     assert "61,706 parameters" in out and "test accuracy" in out and str(path) in out
