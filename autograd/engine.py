@@ -127,13 +127,7 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
                     )
                 if pg.data.dtype != p.data.dtype:  # a gradient takes its input's dtype
                     pg = cast(pg, p.data.dtype)
-                prev = grads.get(id(p))  # _accumulate, inlined: this loop is the hot path
-                if prev is None:
-                    grads[id(p)] = pg
-                    if p._fn is None:
-                        leaves[id(p)] = p
-                else:
-                    grads[id(p)] = prev + pg
+                _accumulate(grads, leaves, p, pg)
     for pid, leaf in leaves.items():
         if relevant is None or pid in relevant:
             results[pid] = (leaf, grads[pid])
