@@ -67,6 +67,16 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    def _gradients(self):
+        """(parameter, gradient + weight_decay * parameter) for every parameter that has a .grad."""
+        for p in self.params:
+            if p.grad is None:
+                continue
+            g = p.grad.data
+            if self.weight_decay:
+                g = g + self.weight_decay * p.data
+            yield p, g
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent with momentum, as torch.optim.SGD (dampening 0, no Nesterov).
@@ -84,12 +94,7 @@ class SGD(Optimizer):
 
     @no_grad()
     def step(self) -> None:
-        for p in self.params:
-            if p.grad is None:
-                continue
-            g = p.grad.data
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
+        for p, g in self._gradients():
             if self.momentum:
                 state = self.state.setdefault(id(p), {})
                 buf = state.get("momentum_buffer")
@@ -125,12 +130,7 @@ class Adam(Optimizer):
     @no_grad()
     def step(self) -> None:
         beta1, beta2 = self.betas
-        for p in self.params:
-            if p.grad is None:
-                continue
-            g = p.grad.data
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
+        for p, g in self._gradients():
             state = self.state.get(id(p))
             if state is None:
                 zeros = np.zeros_like(p.data)
