@@ -18,6 +18,7 @@ import numbers
 import numpy as np
 
 from autograd import Tensor, as_tensor, avg_pool2d, correlate2d, max_pool2d
+from autograd.ops.conv import pair
 from nn.module import Module, Parameter
 
 __all__ = ["AvgPool2d", "Conv2d", "Flatten", "Linear", "MaxPool2d", "ReLU", "Residual", "Sequential", "Tanh"]
@@ -30,16 +31,6 @@ def _int(v, what: str, who: str, minimum: int) -> int:
     if not isinstance(v, numbers.Integral) or isinstance(v, (bool, np.bool_)) or v < minimum:
         raise ValueError(f"{who}: {what} must be an int >= {minimum}, got {v!r}")
     return int(v)
-
-
-def _pair(v, what: str, who: str, minimum: int) -> tuple[int, int]:
-    """An int or a pair of ints (rows, columns), each >= minimum."""
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{who}: {what} must be an int or a pair of ints, got {v!r}")
-        return _int(v[0], what, who, minimum), _int(v[1], what, who, minimum)
-    v = _int(v, what, who, minimum)
-    return v, v
 
 
 def _generator(rng, who: str) -> np.random.Generator:
@@ -79,9 +70,9 @@ class Conv2d(Module):
         super().__init__()
         self.in_ch = _int(in_ch, "in_ch", "Conv2d", 1)
         self.out_ch = _int(out_ch, "out_ch", "Conv2d", 1)
-        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", 1)
-        self.stride = _pair(stride, "stride", "Conv2d", 1)
-        self.padding = _pair(padding, "padding", "Conv2d", 0)
+        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d", 1)
+        self.stride = pair(stride, "stride", "Conv2d", 1)
+        self.padding = pair(padding, "padding", "Conv2d", 0)
         rng, dtype = _generator(rng, "Conv2d"), _float_dtype(dtype, "Conv2d")
         fan_in = self.in_ch * self.kernel_size[0] * self.kernel_size[1]
         self.weight = _uniform(rng, fan_in, (self.out_ch, self.in_ch, *self.kernel_size), dtype)
@@ -138,8 +129,8 @@ class _Pool2d(Module):
     def __init__(self, kernel_size, stride=None):
         super().__init__()
         who = type(self).__name__
-        self.kernel_size = _pair(kernel_size, "kernel_size", who, 1)
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", who, 1)
+        self.kernel_size = pair(kernel_size, "kernel_size", who, 1)
+        self.stride = self.kernel_size if stride is None else pair(stride, "stride", who, 1)
 
     def _checked(self, x) -> Tensor:
         x = as_tensor(x)

@@ -25,9 +25,12 @@ from autograd.tensor import Tensor
 
 def pair(v, what: str, op: str, minimum: int) -> tuple[int, int]:
     """An int or a pair of ints, checked against `minimum`."""
-    p = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
-    if len(p) != 2 or not all(isinstance(n, (int, np.integer)) and n >= minimum for n in p):
-        raise ValueError(f"{op}: {what} must be an int >= {minimum} or a pair of them; got {v!r}")
+    def is_int(n) -> bool:
+        return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+
+    p = (v, v) if is_int(v) else tuple(v) if isinstance(v, (tuple, list)) else (v,)
+    if len(p) != 2 or not all(is_int(n) and n >= minimum for n in p):
+        raise ValueError(f"{op}: {what} must be an int or a pair of ints, each >= {minimum}; got {v!r}")
     return int(p[0]), int(p[1])
 
 

@@ -116,8 +116,8 @@ def test_conv2d_padding_lets_small_inputs_through():
         ({"in_ch": 0}, ValueError, "in_ch must be an int >= 1, got 0"),
         ({"out_ch": 2.0}, ValueError, "out_ch must be an int >= 1"),
         ({"kernel_size": (3, 3, 3)}, ValueError, "kernel_size must be an int or a pair"),
-        ({"stride": 0}, ValueError, "stride must be an int >= 1"),
-        ({"padding": -1}, ValueError, "padding must be an int >= 0"),
+        ({"stride": 0}, ValueError, "stride must be an int or a pair of ints, each >= 1"),
+        ({"padding": -1}, ValueError, "padding must be an int or a pair of ints, each >= 0"),
         ({"rng": 0}, TypeError, r"rng must be a numpy.random.Generator or None, got int"),
         ({"dtype": np.int32}, TypeError, "dtype must be floating point, got int32"),
     ],
@@ -233,7 +233,7 @@ def test_pool_input_checks(pool):
         pool(2)(np.zeros((2, 8, 8)))
     with pytest.raises(ValueError, match=r"H >= 3 and W >= 3, got \(1, 1, 2, 5\)"):
         pool(3)(np.zeros((1, 1, 2, 5)))
-    with pytest.raises(ValueError, match="kernel_size must be an int >= 1"):
+    with pytest.raises(ValueError, match="kernel_size must be an int or a pair of ints, each >= 1"):
         pool(0)
 
 
