@@ -11,12 +11,12 @@ notebooks: `fit` returns the history (loss, train and test accuracy per epoch) f
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from autograd import Tensor, no_grad
 from nn.data import batches, load_digits
@@ -25,6 +25,11 @@ from nn.models import LeNet5
 from nn.module import Module
 from nn.optim import SGD
 from nn.serialize import save
+
+if importlib.util.find_spec("ipywidgets"):  # a widget bar in Jupyter, a text bar elsewhere
+    from tqdm.auto import tqdm
+else:
+    from tqdm import tqdm
 
 
 def evaluate(model: Module, x: np.ndarray, y: np.ndarray, batch_size: int = 500) -> float:

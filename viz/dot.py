@@ -61,7 +61,7 @@ def value_names(graph: Graph, known: dict[int, str] | None = None) -> list[str]:
         if id(t) in known or t.name:
             names.append(known.get(id(t)) or t.name)
         elif t.op is None:
-            names.append("param" if t.requires_grad else _num(float(t.data)) if t.size == 1 else "input")
+            names.append("param" if t.requires_grad else _num(t.data.item()) if t.size == 1 else "input")
         else:
             counts[t.op] = counts.get(t.op, 0) + 1
             names.append(f"{t.op}{counts[t.op]}")
@@ -174,7 +174,7 @@ def _edge_style(value_style: dict) -> dict:
 def _value_label(t: Tensor, name: str, show_dtype: bool) -> list[str]:
     lines = [name]
     if t.size == 1:
-        lines.append(f"value {_num(float(t.data))}")
+        lines.append(f"value {_num(t.data.item())}")
     else:
         lines.append(f"shape {tuple(t.shape)}")
     if show_dtype:
@@ -209,7 +209,7 @@ def draw_forward(root: Tensor, *, grads: bool | None = None, scale: GradientScal
             style["fillcolor"] = scale.color(adjoint[i])
         elif t.grad is not None:
             g = t.grad.data
-            lines.append(f"grad {_num(float(g))}" if t.size == 1 else f"|grad| {_num(_magnitude(g))}")
+            lines.append(f"grad {_num(g.item())}" if t.size == 1 else f"|grad| {_num(_magnitude(g))}")
         if t.is_leaf and t.requires_grad:
             style["style"] = "filled"  # parameters (and theta) are square-cornered and bold
             style["penwidth"] = "2"
@@ -232,7 +232,7 @@ def _adjoints(root: Tensor, graph: Graph) -> dict[int, float]:
     out = {}
     for i, g in zip(targets, gs):
         if g is not None:
-            out[i] = float(g.data) if g.size == 1 else _magnitude(g.data)
+            out[i] = g.data.item() if g.size == 1 else _magnitude(g.data)
     return out
 
 
@@ -273,7 +273,10 @@ def draw_backward(root: Tensor, wrt=None, *, scale: GradientScale | None = None,
     if wrt is None:
         wrt = [t for t in forward.nodes if t.is_leaf and t.requires_grad]
     wrt = [wrt] if isinstance(wrt, Tensor) else list(wrt)
-    seed = Tensor(np.ones(root.shape, dtype=root.dtype), name=f"d{forward_names[id(root)]}")
+    # The seed requires grad so that every step that handles the gradient is recorded, even where the
+    # gradient does not depend on any forward value (a linear function, the sum of a loss).
+    seed = Tensor(np.ones(root.shape, dtype=root.dtype), requires_grad=True,
+                  name=f"d{forward_names[id(root)]}")
     gradients = grad(root, wrt, grad_outputs=seed, create_graph=True, allow_unused=True)
     outputs = [g for g in gradients if g is not None]
     graph = trace(outputs)
@@ -290,7 +293,7 @@ def draw_backward(root: Tensor, wrt=None, *, scale: GradientScale | None = None,
             exprs.append((forward_names[id(t)], 3))
             on_path.append(False)
         elif t.op is None:  # a constant made by a VJP
-            names.append(_num(float(t.data)) if t.size == 1 else "constant")
+            names.append(_num(t.data.item()) if t.size == 1 else "constant")
             exprs.append((names[-1], 3) if t.size == 1 else None)
             on_path.append(False)
         else:  # a recorded step of the gradient computation

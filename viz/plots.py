@@ -52,7 +52,8 @@ def feature_maps(maps: np.ndarray, title: str = "", cols: int = 8, cmap: str = "
     if maps.ndim != 3:
         raise ValueError(f"feature_maps: expected maps of shape (K, H, W), got {maps.shape}")
     rows = -(-len(maps) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.2, rows * 1.3), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.2, rows * 1.3 + (0.5 if title else 0.0)),
+                             squeeze=False, layout="constrained")
     for ax in axes.flat:
         ax.axis("off")
     for ax, m, k in zip(axes.flat, maps, range(len(maps))):

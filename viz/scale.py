@@ -29,10 +29,8 @@ class GradientScale:
         mags = [abs(float(m)) for m in magnitudes if m and math.isfinite(m)]
         if not mags:
             return cls(1e-3, 1.0)
-        low, high = min(mags), max(mags)
-        if high < low * 10:
-            low = high / 10
-        return cls(low, high)
+        low, high = max(min(mags), 1e-300), max(max(mags), 1e-299)  # below 1e-300 counts as vanished
+        return cls(min(low, high / 10), high)
 
     def position(self, magnitude: float) -> float:
         """0 at or below low, 1 at or above high, log-linear between."""

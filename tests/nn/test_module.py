@@ -365,3 +365,25 @@ def test_call_stacks_are_per_thread():
     finally:
         release.set()
         thread.join()
+
+
+def test_functional_call_uses_the_given_tensors_and_restores_the_module():
+    import autograd
+
+    model = nn.Sequential(nn.Linear(3, 4, rng=np.random.default_rng(0), dtype=np.float64), nn.Tanh(),
+                          nn.Linear(4, 2, rng=np.random.default_rng(1), dtype=np.float64))
+    x = autograd.Tensor(np.random.default_rng(2).standard_normal((5, 3)))
+    original = model[2].bias
+    bias = autograd.Tensor(np.array([10.0, -10.0]), requires_grad=True)
+    out = nn.functional_call(model, {"2.bias": bias}, x)
+    np.testing.assert_allclose(out.data - model(x).data, np.broadcast_to([10.0 - original.data[0],
+                                                                          -10.0 - original.data[1]], (5, 2)))
+    assert model[2].bias is original
+    assert autograd.gradcheck(lambda b: nn.functional_call(model, {"2.bias": b}, x).tanh().sum(), [bias])
+    with pytest.raises(KeyError, match="no parameter '2.weights'"):
+        nn.functional_call(model, {"2.weights": bias}, x)
+    with pytest.raises(ValueError, match=r"\(2,\)"):
+        nn.functional_call(model, {"2.bias": autograd.Tensor(np.ones(3))}, x)
+    with pytest.raises(ValueError):
+        nn.functional_call(model, {"2.bias": bias}, autograd.Tensor(np.ones((5, 7))))
+    assert model[2].bias is original
