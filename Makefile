@@ -1,12 +1,13 @@
 # make demo   run the main job (sets up .venv on first use)
 # make test   lint, then the whole test suite
+# make notebook  the teaching notebooks in JupyterLab (installs it on first use)
 # make bench  benchmarks (speed, memory); they compare with PyTorch where it is installed
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench notebook clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,10 @@ lint: $(VENV)/.installed
 
 test: lint
 	$(PY) -m pytest
+
+notebook: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,notebook]'
+	$(PY) -m jupyter lab notebooks/
 
 bench: $(VENV)/.installed
 	$(PY) bench/bench_engine.py
