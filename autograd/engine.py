@@ -67,7 +67,9 @@ def _seed(output: Tensor, g, who: str) -> Tensor:
                 f"{who}: output has shape {output.shape}; a gradient can be implied only for a "
                 f"one-element output. Pass a gradient of shape {output.shape} (grad= / grad_outputs=)"
             )
-        return Tensor._leaf(np.ones(output.shape, dtype=output.dtype))
+        seed = Tensor._leaf(np.ones(output.shape, dtype=output.dtype))
+        seed.phase = "backward"  # where the backward pass starts
+        return seed
     g = as_tensor(g, like=output)
     if g.data.shape != output.data.shape:
         raise ValueError(f"{who}: gradient has shape {g.shape} but the output has shape {output.shape}")

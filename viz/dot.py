@@ -300,9 +300,13 @@ def draw_backward(root: Tensor, wrt=None, *, scale: GradientScale | None = None,
             exprs.append(_expression(t, [exprs[j] for j in parent_idx]))
             on_path.append(any(on_path[j] for j in parent_idx))
             names.append("adjoint" if on_path[-1] else exprs[-1][0] if exprs[-1] else t.op)
+    output_names: dict[int, list[str]] = {}  # one gradient tensor can serve several inputs (x + y)
     for g, w in zip(gradients, wrt):
         if g is not None:
-            names[graph.index[id(g)]] = f"d{forward_names[id(root)]}/d{forward_names.get(id(w), 'input')}"
+            label = f"d{forward_names[id(root)]}/d{forward_names.get(id(w), 'input')}"
+            output_names.setdefault(graph.index[id(g)], []).append(label)
+    for i, labels_of_i in output_names.items():
+        names[i] = " = ".join(labels_of_i)
     magnitudes = {i: _magnitude(t.data) for i, t in enumerate(graph.nodes) if on_path[i]}
     if scale is None:
         scale = GradientScale.covering(magnitudes.values())

@@ -71,7 +71,7 @@ def render(graph: graphviz.Digraph, path, formats=("svg", "png")) -> list[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
-        out = path.with_suffix(f".{fmt}")
+        out = path.parent / f"{path.name}.{fmt}"  # appended, so "theta0.5" keeps its ".5"
         out.write_bytes(graph.pipe(format=fmt, quiet=True))
         written.append(out)
     return written

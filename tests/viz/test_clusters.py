@@ -1,0 +1,102 @@
+"""draw_forward(loss, modules=model): one cluster per module, parameters by their dotted names."""
+
+import re
+
+import pytest
+
+import nn
+from viz import draw_forward, render
+
+LENET_MODULES = ["conv1", "pool1", "conv2", "pool2", "conv3", "fc1", "fc2"]
+LENET_PARAMS = [f"{m}.{p}" for m in ("conv1", "conv2", "conv3", "fc1", "fc2") for p in ("weight", "bias")]
+OPS = {  # what each module makes (the tanh between them is LeNet5.forward's own, so outside)
+    "conv1": {"correlate2d", "reshape", "add"}, "pool1": {"avg_pool2d"},
+    "conv2": {"correlate2d", "reshape", "add"}, "pool2": {"avg_pool2d"},
+    "conv3": {"correlate2d", "reshape", "add"},
+    "fc1": {"transpose", "matmul", "add"}, "fc2": {"transpose", "matmul", "add"},
+}
+
+
+@pytest.fixture(scope="module")
+def lenet():
+    x, y, _, _ = nn.data.load_digits()
+    model = nn.LeNet5(seed=0)
+    loss = nn.functional.cross_entropy(model(x[:2]), y[:2])
+    return model, loss, draw_forward(loss, modules=model)
+
+
+def test_one_cluster_per_module(lenet, dot_of):
+    _, _, picture = lenet
+    d = dot_of(picture)
+    labels = [c["label"] for c in d.clusters.values()]
+    assert labels == [f"LeNet5.{m}" for m in LENET_MODULES]
+    assert all(name.startswith("cluster_") for name in d.clusters)
+    assert picture.source.count("subgraph cluster_") == 7
+
+
+def test_parameters_named_and_inside_their_module(lenet, dot_of):
+    model, _, picture = lenet
+    d = dot_of(picture)
+    label_of = {name: c["label"] for name, c in d.clusters.items()}
+    assert [n for n, _ in model.named_parameters()] == LENET_PARAMS
+    for pname in LENET_PARAMS:
+        node = d.one(pname)
+        assert label_of[d.cluster_of[node]] == "LeNet5." + pname.split(".")[0]
+        assert d.nodes[node]["penwidth"] == "2"  # a parameter: square, bold
+    assert not d.by_first_line("param")  # no unnamed parameter is left
+
+
+def test_ops_inside_their_module_and_the_rest_outside(lenet, dot_of):
+    _, _, picture = lenet
+    d = dot_of(picture)
+    label_of = {name: c["label"] for name, c in d.clusters.items()}
+    found = {m: set() for m in LENET_MODULES}
+    for node in d.op_nodes():
+        op = d.label(node)[0]
+        if node in d.cluster_of:
+            found[label_of[d.cluster_of[node]].split(".", 1)[1]].add(op)
+        else:  # LeNet5.forward's activations and reshape, and the loss
+            assert op in {"tanh", "reshape", "sub", "exp", "sum", "log", "getitem", "div", "neg", "max"}, op
+    assert found == OPS
+    for k in (1, 2, 3, 4):
+        assert d.one(f"tanh{k}") not in d.cluster_of
+    # every node drawn in a cluster is declared only there (edges may name it before)
+    top_level = [line.strip().split(" ")[0] for line in picture.source.splitlines()
+                 if line.startswith("\tn") and " [" in line]
+    assert not set(top_level) & set(d.cluster_of)
+
+
+def test_without_modules_no_clusters(lenet, dot_of):
+    _, loss, _ = lenet
+    d = dot_of(draw_forward(loss))
+    assert d.clusters == {}
+    assert len(d.by_first_line("param")) == 10
+
+
+def test_rendered_parameters_lie_inside_their_cluster_box(lenet, tmp_path, svg, dot_of):
+    _, _, picture = lenet
+    (svg_file, png_file) = render(picture, tmp_path / "lenet")
+    root = svg.parse(svg_file.read_text())
+    d = dot_of(picture)
+    boxes = {}
+    for g in svg.groups(root, "cluster"):
+        poly = next(e for e in g if e.tag.endswith("}polygon") or e.tag.endswith("}path"))
+        if poly.tag.endswith("}polygon"):
+            pts = [tuple(map(float, p.split(","))) for p in poly.get("points").split()]
+        else:  # rounded clusters are drawn as a path: take its numbers pairwise
+            nums = [float(v) for v in re.split(r"[MC,\s]+", poly.get("d")) if v]
+            pts = list(zip(nums[::2], nums[1::2]))
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        boxes[svg.title(g)] = (min(xs), max(xs), min(ys), max(ys))
+    assert len(boxes) == 7
+    for pname in LENET_PARAMS:
+        node = d.one(pname)
+        g = next(g for g in svg.groups(root, "node") if svg.title(g) == node)
+        text = next(e for e in g if e.tag.endswith("}text"))
+        x, y = float(text.get("x")), float(text.get("y"))
+        x0, x1, y0, y1 = boxes[d.cluster_of[node]]
+        assert x0 <= x <= x1 and y0 <= y <= y1, (pname, (x, y), boxes[d.cluster_of[node]])
+        others = [c for c, (a0, a1, b0, b1) in boxes.items() if a0 <= x <= a1 and b0 <= y <= b1]
+        assert others == [d.cluster_of[node]]
+    w, h = svg.png_size(png_file.read_bytes())
+    assert w > 200 and h > 100
