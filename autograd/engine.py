@@ -120,7 +120,7 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
                     continue
             parent_grads = node._fn.vjp(g, node, needs)
             for p, pg, need in zip(parents, parent_grads, needs):
-                if not need or pg is None:
+                if pg is None or not need:
                     continue
                 if pg.data.shape != p.data.shape:
                     raise RuntimeError(

@@ -111,8 +111,11 @@ class enable_grad(set_grad_mode):
 def apply(fn: type[Function], *inputs: Tensor, **params) -> Tensor:
     """Run `fn.forward` on the inputs' arrays; record the result as a node when a gradient can flow."""
     try:
-        if len(inputs) == 1:  # the common case, kept fast
+        n = len(inputs)  # one and two inputs are the common cases, kept fast
+        if n == 1:
             out = fn.forward(inputs[0].data, **params)
+        elif n == 2:
+            out = fn.forward(inputs[0].data, inputs[1].data, **params)
         else:
             out = fn.forward(*[t.data for t in inputs], **params)
     except (ValueError, IndexError, TypeError) as err:
