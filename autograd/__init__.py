@@ -2,6 +2,7 @@
 
 # NOTE: tensor first. It imports the ops at its end, and they need the Tensor class to exist.
 from autograd.tensor import Tensor, as_tensor  # noqa: I001
+from autograd.anomaly import AnomalyError, detect_anomaly
 from autograd.engine import backward, grad, toposort
 from autograd.function import Function, apply, enable_grad, is_grad_enabled, no_grad
 from autograd.gradcheck import GradcheckError, dotcheck, gradcheck, gradgradcheck
@@ -12,9 +13,9 @@ from autograd.ops import (
 )
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "add", "apply", "as_tensor", "avg_pool2d", "backward",
-    "broadcast_to", "cast", "correlate2d", "div", "dotcheck", "enable_grad", "exp", "getitem", "grad",
-    "gradcheck", "gradgradcheck", "is_grad_enabled", "log", "matmul", "max", "max_pool2d", "mean", "mul",
-    "neg", "no_grad", "pow", "relu", "reshape", "scatter_add", "sigmoid", "sub", "sum", "sum_to", "tanh",
-    "toposort", "transpose", "upsample", "where",
+    "AnomalyError", "Function", "GradcheckError", "Tensor", "add", "apply", "as_tensor", "avg_pool2d",
+    "backward", "broadcast_to", "cast", "correlate2d", "detect_anomaly", "div", "dotcheck", "enable_grad",
+    "exp", "getitem", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "log", "matmul", "max",
+    "max_pool2d", "mean", "mul", "neg", "no_grad", "pow", "relu", "reshape", "scatter_add", "sigmoid", "sub",
+    "sum", "sum_to", "tanh", "toposort", "transpose", "upsample", "where",
 ]

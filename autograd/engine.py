@@ -22,7 +22,7 @@ import numpy as np
 
 from autograd.function import set_grad_mode
 from autograd.ops.elementwise import cast
-from autograd.tensor import Tensor, as_tensor
+from autograd.tensor import Tensor, as_tensor, grad_mode_state
 
 
 def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
@@ -100,7 +100,7 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
     results: dict[int, tuple[Tensor, Tensor]] = {}
     wanted_ids = None if wanted is None else {id(t) for t in wanted}
 
-    with set_grad_mode(create_graph, "backward"):
+    with set_grad_mode(create_graph, "backward"), _current_node_cleared():
         for r, s in zip(roots, seeds):
             _accumulate(grads, leaves, r, s)
         for node in reversed(order):
@@ -118,6 +118,8 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
                 needs = [id(p) in relevant for p in parents]
                 if True not in needs:
                     continue
+            if grad_mode_state.anomaly:  # lets an anomaly name the forward op whose VJP failed
+                grad_mode_state.current = node
             parent_grads = node._fn.vjp(g, node, needs)
             for p, pg, need in zip(parents, parent_grads, needs):
                 if pg is None or not need:
@@ -134,6 +136,17 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
         if relevant is None or pid in relevant:
             results[pid] = (leaf, grads[pid])
     return results
+
+
+class _current_node_cleared:
+    """Forget the anomaly-mode 'current node' when a backward pass ends, however it ends."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        grad_mode_state.current = None
+        return False
 
 
 def _accumulate(grads: dict, leaves: dict, t: Tensor, g: Tensor) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd import anomaly
 from autograd.tensor import NO_PARAMS, Tensor, grad_mode_state
 
 
@@ -125,8 +126,13 @@ def apply(fn: type[Function], *inputs: Tensor, **params) -> Tensor:
     if type(out) is not np.ndarray:  # NumPy returns scalars for 0-d results
         out = np.asarray(out)
     mode = _mode
+    if mode.anomaly:
+        anomaly.check(fn, out, [t.data for t in inputs], mode.phase)
     if mode.enabled:
         for t in inputs:
             if t._requires_grad:
-                return Tensor._node(out, fn, inputs, params or NO_PARAMS, mode.phase)
+                node = Tensor._node(out, fn, inputs, params or NO_PARAMS, mode.phase)
+                if mode.anomaly:
+                    node._origin = anomaly.user_frame()
+                return node
     return Tensor._leaf(out)

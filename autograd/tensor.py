@@ -33,6 +33,8 @@ class _GradMode(threading.local):
     def __init__(self):
         self.enabled = True
         self.phase = "forward"
+        self.anomaly = False  # detect_anomaly(): check every op's result for NaN and inf
+        self.current = None  # in anomaly mode, the node whose VJP the backward pass is running
 
 
 grad_mode_state = _GradMode()  # changed only through the context managers in autograd.function
@@ -69,7 +71,7 @@ class Tensor:
 
     __slots__ = (
         "data", "grad", "name", "parents", "params", "phase",
-        "_requires_grad", "_fn", "_retain", "_seq", "__weakref__",
+        "_requires_grad", "_fn", "_retain", "_seq", "_origin", "__weakref__",
     )
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
