@@ -1,7 +1,7 @@
 """Benchmark of one LeNet-5 training step (batch 100, float32): time, memory, and PyTorch for comparison.
 
     python bench/bench_lenet.py                      # full run, well under a minute
-    python bench/bench_lenet.py --steps 20 --memory-steps 50
+    python bench/bench_lenet.py --steps 20 --memory-steps 200
 
 A step is what nn.train.fit does per batch: nn.LeNet5(seed=0) forward on a (100, 1, 32, 32) batch of the
 bundled digits (nn.data.load_digits()), nn.functional.cross_entropy, zero_grad, backward, and
@@ -9,9 +9,13 @@ nn.optim.SGD(lr=0.05, momentum=0.9).step(). After a few warm-up steps, every tim
 own, on one fixed batch (the first 100 training images), and split into forward + loss, zero_grad +
 backward, and the optimizer step.
 
-Memory: a fresh process (this script with --memory-worker) trains for --memory-steps steps, cycling
-through the training set, and reports its peak resident memory (getrusage's ru_maxrss) and its resident
-memory after step 10 and after the last step (from /proc/self/statm), so a leak shows as growth; then
+Memory: a fresh process (this script with --memory-worker) trains for --memory-steps steps (default
+1,000), cycling through the training set. It samples its resident memory (from /proc/self/statm) before
+the first step and every 50 steps, and reports it before the first step, after step 50 and after the
+last step, so a leak shows as growth from step 50 on, with the peak (getrusage's ru_maxrss). It counts
+the live autograd.Tensor objects (gc.collect(), then gc.get_objects()) before the first step, after step
+50 and after the last step: only the model's Parameters should be left, no tensor of a step's graph.
+Then, for scale, the tensors alive between one more step's forward and backward (that step's graph) and
 the tracemalloc peak of one more step (NumPy reports its array buffers to tracemalloc).
 
 PyTorch, when it is importable from this interpreter, runs the same step (same architecture, the initial
@@ -39,7 +43,9 @@ BATCH = 100
 LR = 0.05
 MOMENTUM = 0.9
 SEED = 0
-LEAK_CHECK_STEP = 10  # resident memory after this step is compared with that after the last one
+LEAK_CHECK_STEP = 50  # resident memory after this step is compared with that after the last one
+RSS_EVERY = 50  # the memory run samples its resident memory every this many steps...
+RSS_PRINT_EVERY = 100  # ...and the report shows every this many steps of it
 LOSS_RTOL = (1e-4, 1e-2)  # agreement of the losses with PyTorch's: first step, after the last step
 PHASES = ("step", "forward", "backward", "update")
 PHASE_LABELS = {"step": "whole step", "forward": "forward + loss", "backward": "zero_grad + backward",
@@ -128,6 +134,24 @@ def resident_kib() -> float | None:
     return pages * os.sysconf("SC_PAGE_SIZE") / 1024
 
 
+def live_tensors() -> dict:
+    """The autograd.Tensor objects alive now, after gc.collect(): all, Parameters, gradients, graph nodes.
+
+    A gradient is some tensor's `.grad` (a leaf the engine made); a graph node is a tensor made by an op
+    (its `_fn` is set). The rest are leaves too (inputs, constants).
+    """
+    from autograd import Tensor
+    from nn import Parameter
+
+    gc.collect()
+    tensors = [o for o in gc.get_objects() if isinstance(o, Tensor)]
+    grads = {id(t.grad) for t in tensors if t.grad is not None}
+    counts = {"all": len(tensors), "parameters": sum(isinstance(t, Parameter) for t in tensors),
+              "grads": sum(id(t) in grads for t in tensors), "nodes": sum(t._fn is not None for t in tensors)}
+    del tensors
+    return counts
+
+
 def memory_worker(steps: int) -> None:
     """Train for `steps` steps, cycling through the training set; print the memory figures as JSON."""
     import resource
@@ -136,17 +160,30 @@ def memory_worker(steps: int) -> None:
     x, y = training_data()
     model, optimizer = tracegrad_model()
     parts = tracegrad_parts(model, optimizer)
-    out = {"steps": steps, "rss_before": resident_kib()}
+    out = {"steps": steps, "tensors_before": live_tensors()}
+    samples = [(0, resident_kib())]  # (step, resident memory in KiB) before the first step, then sampled
     loss = None
-    for i in range(steps):
-        start = i % (len(x) // BATCH) * BATCH
+    for i in range(1, steps + 1):
+        start = (i - 1) % (len(x) // BATCH) * BATCH
         loss = run_step(parts, x[start : start + BATCH], y[start : start + BATCH])
-        if i + 1 == LEAK_CHECK_STEP:
-            out["rss_check"] = resident_kib()
-    out["rss_end"] = resident_kib()
+        if i % RSS_EVERY == 0 or i == steps:
+            samples.append((i, resident_kib()))
+        if i == LEAK_CHECK_STEP:  # after the sample, so that the gc.collect() in it does not move it
+            out["tensors_check"] = live_tensors()
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out["maxrss_kib"] = maxrss / 1024 if sys.platform == "darwin" else maxrss  # bytes on macOS
-    out["last_loss"] = loss
+    out["tensors_end"] = live_tensors()
+    rss = dict(samples)
+    out.update(rss_samples=samples, rss_before=rss[0], rss_check=rss[LEAK_CHECK_STEP], rss_end=rss[steps],
+               last_loss=loss)
+
+    # For scale: the tensors of one step's graph, alive between its forward and its backward.
+    forward, backward, update = parts
+    loss = forward(x[:BATCH], y[:BATCH])
+    out["tensors_step"] = live_tensors()
+    backward(loss)
+    update()
+    del loss
 
     gc.collect()
     tracemalloc.start()
@@ -205,19 +242,33 @@ def mib(kib: float | None) -> str:
     return "unavailable" if kib is None else f"{kib / 1024:.1f} MiB"
 
 
+def tensor_counts(c: dict) -> str:
+    return f"{c['all']} ({c['parameters']} Parameters, {c['grads']} gradients, {c['nodes']} graph nodes)"
+
+
 def print_memory(res: dict) -> None:
     steps = res["steps"]
-    rows = [("peak resident memory (ru_maxrss)", f"{mib(res['maxrss_kib'])}  "
-             "(whole process: Python, NumPy, the digits, the run)")]
+    before, check, end = res["tensors_before"], res["tensors_check"], res["tensors_end"]
+    rows = []
     if res["rss_before"] is not None:
-        check, end = res["rss_check"], res["rss_end"]
+        growth = res["rss_end"] - res["rss_check"]
+        series = [(s, kib) for s, kib in res["rss_samples"] if s % RSS_PRINT_EVERY == 0 or s == steps]
+        last_round = steps - steps % RSS_PRINT_EVERY
+        at = f"0, {RSS_PRINT_EVERY}, ..., {last_round}" if last_round >= 3 * RSS_PRINT_EVERY else \
+            ", ".join(str(s) for s, _ in series if s <= last_round)
+        at += f" and {steps}" if last_round != steps else ""
         rows += [("resident memory before the first step", mib(res["rss_before"])),
-                 (f"resident memory after step {LEAK_CHECK_STEP}", mib(check)),
-                 (f"resident memory after step {steps}", mib(end)),
+                 (f"resident memory after step {LEAK_CHECK_STEP}", mib(res["rss_check"])),
+                 (f"resident memory after step {steps}", mib(res["rss_end"])),
                  (f"growth from step {LEAK_CHECK_STEP} to step {steps}",
-                  f"{(end - check) / 1024:+.1f} MiB ({(end - check) / (steps - LEAK_CHECK_STEP):+.1f} KiB "
-                  f"per step)")]
-    rows += [("tracemalloc peak of one step", f"{mib(res['step_peak_kib'])} allocated during the step, "
+                  f"{growth / 1024:+.1f} MiB ({growth / (steps - LEAK_CHECK_STEP):+.2f} KiB per step)")]
+    rows += [("peak resident memory (ru_maxrss)", f"{mib(res['maxrss_kib'])}  "
+              "(whole process: Python, NumPy, the digits, the run)"),
+             ("live tensors before the first step", tensor_counts(before)),
+             (f"live tensors after step {LEAK_CHECK_STEP}", tensor_counts(check)),
+             (f"live tensors after step {steps}", tensor_counts(end)),
+             ("live tensors mid-step (its graph)", tensor_counts(res["tensors_step"])),
+             ("tracemalloc peak of one step", f"{mib(res['step_peak_kib'])} allocated during the step, "
               f"{mib(res['step_kept_kib'])} of it alive after it"),
              (f"loss after step {steps}", f"{res['last_loss']:.4f}")]
     for label, value in rows:
@@ -225,10 +276,22 @@ def print_memory(res: dict) -> None:
     if res["rss_before"] is None:
         print("   resident memory per step: unavailable (no /proc/self/statm on this system)")
     else:
+        print(f"   resident memory (MiB) at steps {at}: {' '.join(f'{kib / 1024:.1f}' for _, kib in series)}")
         # Keeping what one step allocates, even once over the whole run, would show as this much growth.
         leak = res["rss_end"] - res["rss_check"] > res["step_peak_kib"]
         print(f"   leak check: the growth is {'above' if leak else 'below'} one step's tracemalloc peak -> "
               f"{'POSSIBLE LEAK' if leak else 'no sign of a leak'}")
+    # Counted after gc.collect(), so a graph kept alive by a reference cycle alone does not count. The
+    # first backward adds the Parameters' gradients, so the count that must not grow is from step 50 on.
+    if end["all"] > check["all"]:
+        verdict = (f"GROWS from step {LEAK_CHECK_STEP} to step {steps} ({check['all']} -> {end['all']}) "
+                   "-> tensors of past steps are kept alive")
+    elif end["nodes"]:
+        verdict = f"does not grow, but {end['nodes']} graph nodes outlive the steps that made them"
+    else:
+        verdict = (f"does not grow from step {LEAK_CHECK_STEP} to step {steps}, and no graph node outlives "
+                   "its step -> no graph kept alive")
+    print(f"   tensor check: the number of live tensors {verdict}")
 
 
 def print_times(label: str, r: dict, threads: str = "", tg: dict | None = None) -> None:
@@ -248,8 +311,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=50, help="timed steps; default 50")
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps before them; default 5")
-    parser.add_argument("--memory-steps", type=int, default=200,
-                        help=f"steps of the memory run (more than {LEAK_CHECK_STEP}); default 200")
+    parser.add_argument("--memory-steps", type=int, default=1000,
+                        help=f"steps of the memory run (more than {LEAK_CHECK_STEP}); default 1000")
     parser.add_argument("--memory-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
