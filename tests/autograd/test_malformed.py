@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -22,6 +21,7 @@ from hypothesis.extra import numpy as hnp
 from numpy.lib.stride_tricks import sliding_window_view
 
 import autograd as ag
+from tests.checks import unchanged
 import nn
 from autograd import Tensor, gradcheck
 
@@ -43,22 +43,6 @@ def with_grad(a, seed: int = 0) -> Tensor:
     t = Tensor(a, requires_grad=True)
     t.grad = Tensor(np.random.default_rng(seed).standard_normal(t.shape).astype(t.dtype))
     return t
-
-
-@contextmanager
-def unchanged(*tensors: Tensor):
-    """The block must leave every tensor's data, requires_grad and .grad exactly as they were."""
-    before = [(t.data.copy(), t.requires_grad, None if t.grad is None else t.grad.data.copy())
-              for t in tensors]
-    yield
-    for t, (data, requires_grad, grad) in zip(tensors, before):
-        np.testing.assert_array_equal(t.data, data)
-        assert t.requires_grad == requires_grad
-        if grad is None:
-            assert t.grad is None
-        else:
-            assert t.grad is not None and t.grad.shape == grad.shape
-            np.testing.assert_array_equal(t.grad.data, grad)
 
 
 def np_sigmoid(a):

@@ -7,12 +7,12 @@ their `.grad` must be exactly as before.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
 
 import autograd as ag
+from tests.checks import unchanged
 from autograd import Function, Tensor, apply
 
 
@@ -27,22 +27,6 @@ def with_grad(shape, seed: int = 0) -> Tensor:
     t = Tensor(rng.uniform(0.5, 2.0, size=shape), requires_grad=True)
     t.grad = Tensor(rng.standard_normal(shape))
     return t
-
-
-@contextmanager
-def unchanged(*tensors: Tensor):
-    """The block must leave every tensor's data, requires_grad and .grad values as they were."""
-    before = [(t.data.copy(), t.requires_grad, None if t.grad is None else t.grad.data.copy())
-              for t in tensors]
-    yield
-    for t, (data, requires_grad, grad) in zip(tensors, before):
-        np.testing.assert_array_equal(t.data, data)
-        assert t.requires_grad == requires_grad
-        if grad is None:
-            assert t.grad is None
-        else:
-            assert t.grad is not None and t.grad.shape == grad.shape
-            np.testing.assert_array_equal(t.grad.data, grad)
 
 
 # --- forward: shapes that do not fit ---------------------------------------------------------------
