@@ -75,7 +75,7 @@ def _seed(output: Tensor, g, who: str) -> Tensor:
         raise ValueError(f"{who}: gradient has shape {g.shape} but the output has shape {output.shape}")
     if g.data.dtype.kind != "f":
         raise TypeError(f"{who}: gradient must be floating point; got dtype {g.dtype}")
-    return g
+    return cast(g, output.data.dtype)  # a gradient takes the dtype of what it is the gradient of
 
 
 def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):

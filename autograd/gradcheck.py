@@ -76,7 +76,8 @@ def _analytic_jacobians(outs, inputs, checked):
 
 
 def _numeric_jacobians(fn, inputs, checked, eps):
-    arrays = [np.array(t.data, dtype=t.dtype) for t in inputs]
+    # C order, so that reshape(-1) below is a view: the perturbations must reach the arrays themselves
+    arrays = [np.array(t.data, dtype=t.dtype, order="C") for t in inputs]
     base = _evaluate(fn, arrays, inputs)
     jac = [[np.zeros((b.size, inputs[i].size)) for i in checked] for b in base]
     for c, i in enumerate(checked):

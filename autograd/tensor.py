@@ -42,16 +42,17 @@ _FLOAT_KINDS = "f"
 _NUMERIC_KINDS = "biuf"
 
 
-def _to_array(data, dtype=None) -> np.ndarray:
+def _to_array(data, dtype=None, who: str = "Tensor") -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     try:
         arr = np.array(data, dtype=dtype)  # always a copy: later writes to `data` never reach us
     except (ValueError, TypeError) as err:
-        raise TypeError(f"Tensor: cannot make numeric data from {type(data).__name__}: {err}") from None
+        raise TypeError(f"{who}: cannot make numeric data from {type(data).__name__}: {err}") from None
     if arr.dtype.kind not in _NUMERIC_KINDS:
         raise TypeError(
-            f"Tensor: data must be real numbers (bool, int or float); got dtype {arr.dtype}"
+            f"{who}: data must be real numbers (bool, int or float); got {type(data).__name__} "
+            f"of dtype {arr.dtype}"
         )
     return arr
 
@@ -320,17 +321,20 @@ def creation_mark() -> int:
     return next(_creation)
 
 
-def as_tensor(value, like: Tensor | None = None) -> Tensor:
-    """A Tensor for `value`; a Python number takes `like`'s floating dtype (float32 stays float32)."""
+def as_tensor(value, like: Tensor | None = None, op: str = "Tensor") -> Tensor:
+    """A Tensor for `value` (a copy of arrays and lists); errors name `op`.
+
+    A real Python or NumPy number takes `like`'s floating dtype, so float32 stays float32.
+    """
     if isinstance(value, Tensor):
         return value
     if type(value) is float or type(value) is int:  # the common case, kept fast
         dtype = like.data.dtype if like is not None and like.data.dtype.kind == "f" else None
         return Tensor._leaf(_constant(value, dtype))
-    if isinstance(value, numbers.Number) and not isinstance(value, (bool, np.bool_)):
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
         if like is not None and like.data.dtype.kind == "f":
             return Tensor._leaf(np.asarray(value, dtype=like.data.dtype))
-    return Tensor(value)
+    return Tensor._leaf(_to_array(value, who=op))
 
 
 _constants: dict = {}
@@ -348,15 +352,20 @@ def _constant(value: float | int, dtype) -> np.ndarray:
     return arr
 
 
-def operands(x, y) -> tuple[Tensor, Tensor]:
-    """Two Tensors for a binary op; a Python number takes the other operand's float dtype."""
+def operands(x, y, op: str) -> tuple[Tensor, Tensor]:
+    """Two Tensors for the binary op `op`; a number takes the other operand's float dtype."""
     if type(x) is Tensor and type(y) is Tensor:  # the common case, kept fast
         return x, y
     if not isinstance(x, Tensor):
-        x = as_tensor(x, like=y)
-    elif not isinstance(y, Tensor):
-        y = as_tensor(y, like=x)
+        x = as_tensor(x, like=y if isinstance(y, Tensor) else None, op=op)
+    if not isinstance(y, Tensor):
+        y = as_tensor(y, like=x, op=op)
     return x, y
+
+
+def operand(x, op: str) -> Tensor:
+    """A Tensor for the input of the one-input op `op` (arrays, lists and numbers are converted)."""
+    return x if isinstance(x, Tensor) else as_tensor(x, op=op)
 
 
 from autograd import ops as _ops  # noqa: E402  (ops need the Tensor class defined above)

@@ -20,7 +20,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from autograd.function import Function, apply
 from autograd.ops.elementwise import add
 from autograd.ops.shape import getitem, reshape, scatter_add, transpose
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, operand
 
 
 def pair(v, what: str, op: str, minimum: int) -> tuple[int, int]:
@@ -79,13 +79,16 @@ class Correlate2d(Function):
     @staticmethod
     def forward(x, w, stride, padding, dilation):
         full = (dilation[0] * (w.shape[2] - 1), dilation[1] * (w.shape[3] - 1))
-        if stride == (1, 1) and padding == full:  # a full correlation: mostly padding, so scatter
+        if stride == (1, 1) and padding == full and np.isfinite(w).all():
+            # a full correlation: mostly padding, so scatter. (The scatter never multiplies the padding's
+            # zeros, so a kernel holding inf or NaN takes the window path, where inf * 0 gives NaN.)
             return _full_correlate(x, w, dilation)
         win = windows(pad_hw(x, padding), w.shape[2:], stride, dilation)  # (N, C, H2, W2, F1, F2)
         (n, _, h2, w2), k = win.shape[:4], w.shape[0]
         if h2 * w2 >= w.shape[2] * w.shape[3]:  # the usual case: more output positions than kernel taps
             cols = np.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3))  # (N, C, F1, F2, H2, W2): im2col
-            out = np.matmul(w.reshape(k, -1), cols.reshape(n, -1, h2 * w2))  # (N, K, H2*W2): GEMMs
+            taps = w.shape[1] * w.shape[2] * w.shape[3]                    # C * F1 * F2
+            out = np.matmul(w.reshape(k, taps), cols.reshape(n, taps, h2 * w2))  # (N, K, H2*W2): GEMMs
             return out.reshape(n, k, h2, w2)                              # (N, K, H2, W2)
         # a big kernel and few positions (the kernel's gradient): contract over the windows at once
         out = np.tensordot(win, w, axes=((1, 4, 5), (1, 2, 3)))           # (N, H2, W2, K): one GEMM
@@ -130,6 +133,7 @@ def correlate2d(x: Tensor, w: Tensor, bias: Tensor | None = None, stride=1, padd
     stride, padding, dilation: an int or a pair (rows, columns). Example: the seed's 32x32 RGB image
     and a 5x5x3 filter give a 28x28 map; `correlate2d(x, w, padding=2)` keeps 32x32.
     """
+    x, w = operand(x, "correlate2d"), operand(w, "correlate2d")
     stride = pair(stride, "stride", "correlate2d", 1)
     padding = pair(padding, "padding", "correlate2d", 0)
     dilation = pair(dilation, "dilation", "correlate2d", 1)
@@ -146,7 +150,8 @@ def correlate2d(x: Tensor, w: Tensor, bias: Tensor | None = None, stride=1, padd
     out = apply(Correlate2d, x, w, stride=stride, padding=padding, dilation=dilation)
     if bias is None:
         return out
+    bias = operand(bias, "correlate2d")
     if bias.shape != (w.shape[0],):
         raise ValueError(f"correlate2d: bias has shape {bias.shape}; expected ({w.shape[0]},), "
                          f"one per filter")
-    return add(out, reshape(bias, (1, -1, 1, 1)))
+    return add(out, reshape(bias, (1, w.shape[0], 1, 1)))

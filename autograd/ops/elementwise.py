@@ -13,7 +13,7 @@ import numpy as np
 
 from autograd.function import Function, apply
 from autograd.ops.reduce import sum_to
-from autograd.tensor import Tensor, as_tensor, operands
+from autograd.tensor import Tensor, as_tensor, operand, operands
 
 
 # --- binary ----------------------------------------------------------------------------------------
@@ -187,7 +187,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(x):
-        half = np.asarray(0.5, dtype=x.dtype)
+        half = np.asarray(0.5, dtype=np.result_type(x.dtype, np.float16))  # ints and bools: as np.tanh
         return half * np.tanh(half * x) + half
 
     @staticmethod
@@ -230,25 +230,25 @@ class Cast(Function):
 
 def add(x, y) -> Tensor:
     if type(x) is not Tensor or type(y) is not Tensor:
-        x, y = operands(x, y)
+        x, y = operands(x, y, "add")
     return apply(Add, x, y)
 
 
 def sub(x, y) -> Tensor:
     if type(x) is not Tensor or type(y) is not Tensor:
-        x, y = operands(x, y)
+        x, y = operands(x, y, "sub")
     return apply(Sub, x, y)
 
 
 def mul(x, y) -> Tensor:
     if type(x) is not Tensor or type(y) is not Tensor:
-        x, y = operands(x, y)
+        x, y = operands(x, y, "mul")
     return apply(Mul, x, y)
 
 
 def div(x, y) -> Tensor:
     if type(x) is not Tensor or type(y) is not Tensor:
-        x, y = operands(x, y)
+        x, y = operands(x, y, "div")
     return apply(Div, x, y)
 
 
@@ -256,41 +256,42 @@ def pow(x, y) -> Tensor:
     """x ** y: a number exponent is a parameter of the op, a Tensor exponent an input."""
     if isinstance(x, Tensor) and isinstance(y, numbers.Real) and not isinstance(y, (bool, np.bool_)):
         return apply(PowScalar, x, p=y)
-    return apply(Pow, *operands(x, y))
+    return apply(Pow, *operands(x, y, "pow"))
 
 
 def where(cond, x, y) -> Tensor:
     """Elementwise `x if cond else y`; `cond` is a constant (bool array or Tensor), not differentiated."""
     cond = np.array(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)  # our own copy
-    x, y = operands(x, y)
+    x, y = operands(x, y, "where")
     return apply(Where, x, y, cond=cond)
 
 
 def neg(x) -> Tensor:
-    return apply(Neg, x)
+    return apply(Neg, operand(x, "neg"))
 
 
 def exp(x) -> Tensor:
-    return apply(Exp, x)
+    return apply(Exp, operand(x, "exp"))
 
 
 def log(x) -> Tensor:
-    return apply(Log, x)
+    return apply(Log, operand(x, "log"))
 
 
 def tanh(x) -> Tensor:
-    return apply(Tanh, x)
+    return apply(Tanh, operand(x, "tanh"))
 
 
 def sigmoid(x) -> Tensor:
-    return apply(Sigmoid, x)
+    return apply(Sigmoid, operand(x, "sigmoid"))
 
 
 def relu(x) -> Tensor:
-    return apply(Relu, x)
+    return apply(Relu, operand(x, "relu"))
 
 
 def cast(x, dtype) -> Tensor:
+    x = operand(x, "cast")
     dtype = np.dtype(dtype)
     if x.data.dtype == dtype:
         return x

@@ -53,4 +53,4 @@ class MatMul(Function):
 
 
 def matmul(x, y) -> Tensor:
-    return apply(MatMul, *operands(x, y))
+    return apply(MatMul, *operands(x, y, "matmul"))

@@ -19,7 +19,7 @@ import numpy as np
 from autograd.function import Function, apply
 from autograd.ops.conv import output_size, pair, windows
 from autograd.ops.shape import scatter_add
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, operand
 
 
 def _reduce_windows(combine, x: np.ndarray, kernel, stride) -> np.ndarray:
@@ -42,6 +42,8 @@ class AvgPool2d(Function):
 
     @staticmethod
     def forward(x, kernel, stride):
+        if x.dtype.kind != "f":  # as NumPy's mean: integers and bools are added up in float64
+            x = x.astype(np.float64)
         return _reduce_windows(np.add, x, kernel, stride) / x.dtype.type(kernel[0] * kernel[1])
 
     @staticmethod
@@ -85,7 +87,7 @@ class MaxPool2d(Function):
         (x,) = out.parents
         kernel, stride = out.params["kernel"], out.params["stride"]
         n, c, h2, w2 = out.shape
-        win = windows(x.data, kernel, stride, (1, 1)).reshape(n, c, h2, w2, -1)
+        win = windows(x.data, kernel, stride, (1, 1)).reshape(n, c, h2, w2, kernel[0] * kernel[1])
         first = win.argmax(axis=-1)                                     # (N, C, H2, W2): first max
         rows = np.arange(h2)[:, None] * stride[0] + first // kernel[1]
         cols = np.arange(w2)[None, :] * stride[1] + first % kernel[1]
@@ -94,27 +96,29 @@ class MaxPool2d(Function):
 
 
 def _pool_args(x: Tensor, kernel_size, stride, op: str):
+    x = operand(x, op)
     kernel = pair(kernel_size, "kernel_size", op, 1)
     stride = kernel if stride is None else pair(stride, "stride", op, 1)
     if x.ndim != 4:
         raise ValueError(f"{op}: expected input (N, C, H, W); got shape {x.shape}")
     if min(output_size(x.shape[2 + i], kernel[i], stride[i]) for i in (0, 1)) < 1:
         raise ValueError(f"{op}: kernel {kernel} does not fit input {x.shape} (H, W = {x.shape[2:]})")
-    return kernel, stride
+    return x, kernel, stride
 
 
 def avg_pool2d(x: Tensor, kernel_size, stride=None) -> Tensor:
     """Average over kernel_size windows (an int or a pair) moved by stride (default: kernel_size)."""
-    kernel, stride = _pool_args(x, kernel_size, stride, "avg_pool2d")
+    x, kernel, stride = _pool_args(x, kernel_size, stride, "avg_pool2d")
     return apply(AvgPool2d, x, kernel=kernel, stride=stride)
 
 
 def max_pool2d(x: Tensor, kernel_size, stride=None) -> Tensor:
     """Maximum over kernel_size windows (an int or a pair) moved by stride (default: kernel_size)."""
-    kernel, stride = _pool_args(x, kernel_size, stride, "max_pool2d")
+    x, kernel, stride = _pool_args(x, kernel_size, stride, "max_pool2d")
     return apply(MaxPool2d, x, kernel=kernel, stride=stride)
 
 
 def upsample(g: Tensor, kernel, stride, shape) -> Tensor:
     """Spread each value of g (N, C, H2, W2) over its window in a zero tensor of `shape` (N, C, H, W)."""
+    g = operand(g, "upsample2d")
     return apply(Upsample2d, g, kernel=tuple(kernel), stride=tuple(stride), shape=tuple(shape))

@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from autograd.function import Function, apply
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, operand
 
 
 def normalize_axes(axis, ndim: int, op: str, shape) -> tuple[int, ...] | None:
@@ -118,26 +118,32 @@ class BroadcastTo(Function):
 
 
 def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    x = operand(x, "sum")
     axes = normalize_axes(axis, x.ndim, "sum", x.shape)
     return apply(Sum, x, axis=axes, keepdims=bool(keepdims))
 
 
 def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """mean = sum / count (composed from primitives)."""
+    x = operand(x, "mean")
     axes = normalize_axes(axis, x.ndim, "mean", x.shape)
     count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
     if count == 0:
         raise ValueError(f"mean: no elements to average over (shape {x.shape}, axis {axis!r})")
+    if x.dtype.kind == "f" and count > np.finfo(x.dtype).max:  # float16 past 65504 elements: the
+        return sum(x, axes, keepdims) * (1.0 / count)         # count is inf, its reciprocal is not
     return sum(x, axes, keepdims) / count
 
 
 def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    x = operand(x, "max")
     axes = normalize_axes(axis, x.ndim, "max", x.shape)
     return apply(Max, x, axis=axes, keepdims=bool(keepdims))
 
 
 def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum `x` down to `shape`, the inverse of broadcasting; returns `x` itself when shapes agree."""
+    x = operand(x, "sum_to")
     shape = tuple(shape)
     if x.data.shape == shape:
         return x
@@ -152,6 +158,7 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    x = operand(x, "broadcast_to")
     shape = tuple(int(n) for n in shape)
     if x.data.shape == shape:
         return x

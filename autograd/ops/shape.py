@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd.function import Function, apply
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, operand
 
 
 class Reshape(Function):
@@ -85,7 +85,9 @@ def _normalize_index(index) -> tuple:
         if isinstance(i, Tensor):
             i = i.data
         if isinstance(i, (list, np.ndarray)):
-            i = np.array(i)  # our own copy: the VJP must see the index the forward used
+            empty_list = isinstance(i, list) and len(i) == 0
+            i = np.array(i, dtype=np.intp if empty_list else None)  # our own copy: the VJP must see
+            # the index the forward used (an empty list would be float64; NumPy takes it as integers)
             if i.dtype == bool:
                 out.extend(np.nonzero(i))
                 continue
@@ -100,6 +102,7 @@ def _normalize_index(index) -> tuple:
 
 
 def reshape(x: Tensor, shape) -> Tensor:
+    x = operand(x, "reshape")
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(n) for n in shape)
     if x.data.shape == shape:
         return x
@@ -107,6 +110,7 @@ def reshape(x: Tensor, shape) -> Tensor:
 
 
 def transpose(x: Tensor, axes=None) -> Tensor:
+    x = operand(x, "transpose")
     if axes is None:
         axes = tuple(reversed(range(x.ndim)))
     axes = tuple(int(a) for a in axes)
@@ -120,8 +124,8 @@ def transpose(x: Tensor, axes=None) -> Tensor:
 
 
 def getitem(x: Tensor, index) -> Tensor:
-    return apply(GetItem, x, index=_normalize_index(index))
+    return apply(GetItem, operand(x, "getitem"), index=_normalize_index(index))
 
 
 def scatter_add(x: Tensor, index, shape) -> Tensor:
-    return apply(ScatterAdd, x, index=_normalize_index(index), shape=tuple(shape))
+    return apply(ScatterAdd, operand(x, "scatter_add"), index=_normalize_index(index), shape=tuple(shape))

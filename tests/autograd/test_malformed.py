@@ -4,8 +4,6 @@ Covered: dtypes (non-real data, int and bool tensors, float16/float32/mixed prec
 fit (fuzzed), NaN and inf (values as NumPy, gradients as the documented formulas, no exception), empty
 arrays, zero-size batches through the conv/pool ops and small models, non-contiguous and read-only NumPy
 arrays. An error must name the op and the shapes, and leave the inputs and any existing .grad unchanged.
-
-Tests marked xfail(strict=True) record bugs found while writing this file (see each reason).
 """
 
 from __future__ import annotations
@@ -26,11 +24,6 @@ import nn
 from autograd import Tensor, gradcheck
 
 FEW = settings(max_examples=40, deadline=None)
-
-
-def bug(reason: str):
-    """A known bug: the test fails until it is fixed, then must be unmarked (strict)."""
-    return pytest.mark.xfail(strict=True, reason="BUG: " + reason)
 
 
 def raises(exc, *parts: str):
@@ -90,11 +83,8 @@ NOT_REAL = {
     "complex": 1j,
     "complex array": np.array([1j, 2.0]),
     "object array": np.array([1.0, 2.0], dtype=object),
-    "np.complex128": pytest.param(np.complex128(1 + 2j), marks=bug(
-        "a NumPy complex scalar meeting a float Tensor is cast to float, dropping the imaginary part "
-        "(only a ComplexWarning); as_tensor's numbers.Number branch")),
-    "np.complex64": pytest.param(np.complex64(2j), marks=bug(
-        "a NumPy complex scalar meeting a float Tensor is cast to float")),
+    "np.complex128": np.complex128(1 + 2j),
+    "np.complex64": np.complex64(2j),
 }
 
 
@@ -109,8 +99,6 @@ def test_binary_op_refuses_operands_that_are_not_real(name, operand):
                 BINARY[name](*args)
 
 
-@bug("(minor) operands are converted before the op runs, so the error says 'Tensor: ...' or is a bare "
-     "float() error, and never names the op")
 @pytest.mark.parametrize("operand", ["a", None, 1j], ids=["str", "None", "complex"])
 @pytest.mark.parametrize("name", BINARY)
 def test_binary_op_error_for_a_bad_operand_names_the_op(name, operand):
@@ -136,8 +124,6 @@ NOT_TENSOR_OPS = {
 }
 
 
-@bug("the functional ops (ag.exp, ag.sum, ag.add, ...) neither convert nor check their inputs: an ndarray, "
-     "list or float gives AttributeError ('... has no attribute _requires_grad' / 'data' / 'ndim')")
 @pytest.mark.parametrize("kind", ["ndarray", "list"])
 @pytest.mark.parametrize("name", NOT_TENSOR_OPS)
 def test_functional_ops_on_arrays_and_lists(name, kind):
@@ -180,11 +166,7 @@ INT_DTYPES = [np.int64, np.int32, np.uint8, np.bool_]
 def _int_cases():
     for name in INT_UNARY:
         for dt in INT_DTYPES:
-            marks = ()
-            if name == "sigmoid":
-                marks = bug("sigmoid's forward makes 0.5 in the input's dtype: 0 for ints (so sigmoid is 0), "
-                            "True for bool")
-            yield pytest.param(name, dt, marks=marks, id=f"{name}-{np.dtype(dt).name}")
+            yield pytest.param(name, dt, id=f"{name}-{np.dtype(dt).name}")
 
 
 @pytest.mark.parametrize("name, dtype", list(_int_cases()))
@@ -228,16 +210,9 @@ def test_max_pool_and_correlate2d_on_integer_images(dtype):
     np.testing.assert_array_equal(out.data, np_correlate(a, w))
 
 
-AVG_SUMS_IN_INPUT_DTYPE = bug(
-    "avg_pool2d adds up each window in the input's dtype: small ints overflow (uint8 200s average to 8, "
-    "int8 100s to -28) and bools are OR-ed (the mean becomes any()); NumPy's mean adds them in float64")
-
-
 @pytest.mark.parametrize("dtype, value", [
     (np.int64, 10**12), (np.int32, 10**6),
-    pytest.param(np.uint8, 200, marks=AVG_SUMS_IN_INPUT_DTYPE),
-    pytest.param(np.int8, 100, marks=AVG_SUMS_IN_INPUT_DTYPE),
-    pytest.param(np.bool_, True, marks=AVG_SUMS_IN_INPUT_DTYPE),
+    (np.uint8, 200), (np.int8, 100), (np.bool_, True),
 ], ids=["int64", "int32", "uint8", "int8", "bool"])
 def test_avg_pool2d_on_integer_images_is_numpys_mean(dtype, value):
     a = np.zeros((1, 2, 4, 4), dtype=dtype)
@@ -299,8 +274,6 @@ def test_float64_seed_on_a_float32_node_gives_float32_grads():
     np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
 
 
-@bug("the backward seed is not cast to the output's dtype, so when the output is a leaf (or a retained "
-     "root) its .grad takes the seed's dtype")
 @pytest.mark.parametrize("where", ["leaf", "retained root"])
 def test_float64_seed_on_a_float32_output_gives_a_float32_grad(where):
     x = Tensor(np.ones(3, np.float32), requires_grad=True)
@@ -309,8 +282,6 @@ def test_float64_seed_on_a_float32_output_gives_a_float32_grad(where):
     assert y.grad.dtype == np.float32
 
 
-@bug("mean divides by the count as a constant of the input's dtype; in float16 a count above 65504 is "
-     "inf, so the mean is 0 (NumPy: 0.1) and so is its gradient")
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_float16_mean_of_many_elements():
     a = np.full(70_000, 0.1, dtype=np.float16)
@@ -529,9 +500,6 @@ def test_pools_and_correlate2d_with_nan_and_inf():
     assert x.grad.data[0, 0, 0, 1] == 1.0
 
 
-@bug("(minor) with padding = dilation * (kernel - 1) and stride 1, correlate2d takes a scatter path that "
-     "never multiplies the zero padding, so inf * 0 gives no NaN there, unlike any other padding (and unlike "
-     "zero padding in NumPy)")
 def test_correlate2d_full_padding_with_inf_in_the_kernel():
     a = np.ones((1, 1, 3, 3))
     w = np.array([[[[np.inf, 1.0], [1.0, 1.0]]]])
@@ -588,11 +556,7 @@ EMPTY_OPS = {
     "slice": (lambda t: t[1:1], lambda a: a[1:1]),
     "reversed": (lambda t: t[..., ::-1], lambda a: a[..., ::-1]),
     "empty int index": (lambda t: t[np.array([], dtype=np.int64)], lambda a: a[np.array([], dtype=np.int64)]),
-    "empty list index": pytest.param(
-        (lambda t: t[[]], lambda a: a[[]]),
-        marks=pytest.mark.xfail(strict=True, reason="BUG (minor): x[[]] is refused ('index arrays must hold "
-                                                    "integers or bools; got dtype float64'); NumPy gives an "
-                                                    "empty result")),
+    "empty list index": (lambda t: t[[]], lambda a: a[[]]),
     "where": (lambda t: ag.where(np.ones(t.shape, bool), t, -t), lambda a: np.where(True, a, -a)),
     "matmul right": (lambda t: t @ Tensor(np.ones((t.shape[-1], 2))),
                      lambda a: a @ np.ones((a.shape[-1], 2))),
@@ -671,13 +635,9 @@ def _ok_or_clear_error(fn, op: str, shape):
         return None
 
 
-N0_BUG = bug("a zero-size axis breaks a reshape(..., -1) inside the op: ValueError 'cannot reshape array "
-             "of size 0 into shape (0,newaxis,...)'")
-
-
 @pytest.mark.parametrize("x_shape, w_shape", [
-    pytest.param((0, 1, 8, 8), (2, 1, 3, 3), marks=N0_BUG, id="N=0"),
-    pytest.param((2, 1, 8, 8), (0, 1, 3, 3), marks=N0_BUG, id="K=0"),
+    pytest.param((0, 1, 8, 8), (2, 1, 3, 3), id="N=0"),
+    pytest.param((2, 1, 8, 8), (0, 1, 3, 3), id="K=0"),
     pytest.param((2, 0, 8, 8), (2, 0, 3, 3), id="C=0"),
 ])
 def test_correlate2d_with_an_empty_axis(x_shape, w_shape):
@@ -705,10 +665,7 @@ def test_correlate2d_with_an_empty_axis(x_shape, w_shape):
     pytest.param((2, 0, 4, 4), id="C=0"),
 ])
 @pytest.mark.parametrize("name", [
-    "avg_pool2d",
-    pytest.param("max_pool2d", marks=bug(
-        "max_pool2d's VJP reshapes the windows with -1, which fails for N = 0 or C = 0 with a bare NumPy "
-        "ValueError ('cannot reshape array of size 0 ...') that does not name the op")),
+    "avg_pool2d", "max_pool2d",
 ])
 def test_pools_with_an_empty_batch(name, shape):
     x = with_grad(np.ones(shape))
@@ -734,8 +691,6 @@ def test_linear_with_an_empty_batch():
     np.testing.assert_array_equal(m.bias.grad.data, np.zeros(3))
 
 
-@bug("LeNet5 / ResidualCNN on an empty batch hit the correlate2d N = 0 bug ('cannot reshape array of "
-     "size 0 ...')")
 @pytest.mark.parametrize("model", ["LeNet5", "ResidualCNN"])
 def test_models_with_an_empty_batch(model):
     m = getattr(nn, model)(seed=0)
@@ -836,16 +791,8 @@ def test_conv_and_pools_on_non_contiguous_and_read_only_images(layout):
         assert a.flags.writeable == writeable
 
 
-GRADCHECK_LAYOUT_BUG = bug(
-    "gradcheck perturbs np.array(t.data).reshape(-1), which is a copy (not a view) when the tensor's data "
-    "is not C-contiguous (Tensor(a.T) keeps a's Fortran layout): the numeric Jacobian is all zeros and a "
-    "correct VJP is reported wrong")
-
-
 @pytest.mark.parametrize("layout", [
-    "read-only", "strided", "negative strides", "read-only strided",
-    pytest.param("fortran", marks=GRADCHECK_LAYOUT_BUG),
-    pytest.param("transposed", marks=GRADCHECK_LAYOUT_BUG),
+    "read-only", "strided", "negative strides", "read-only strided", "fortran", "transposed",
 ])
 def test_gradcheck_on_non_contiguous_and_read_only_inputs(layout):
     arr = _layouts(np.array([[1.0, 2.0], [3.0, 4.0]]))[layout]
