@@ -82,3 +82,38 @@ def run_worker(script: str, args: list[str], name: str = "PyTorch worker",
         return json.loads(lines[-1]), ""
     except (IndexError, json.JSONDecodeError):
         return None, f"could not read the {name}'s output: {proc.stdout[-500:]!r}"
+
+
+class Server:
+    """This script, run again in a fresh process as a server: one request a line, one JSON line back.
+
+    Lets a benchmark alternate between its own measurement and the other process's, round by round,
+    so that a slow spell of the machine (other load, a noisy neighbour) hits both sides alike.
+    """
+
+    def __init__(self, script: str, args: list[str], name: str = "PyTorch worker"):
+        self.name = name
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(script), *args], text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+
+    def ask(self, request: str) -> dict:
+        """Send one request line; return the JSON object of the answer line (RuntimeError on failure)."""
+        try:
+            self.proc.stdin.write(request + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # the worker died: readline below finds nothing and says so
+        line = self.proc.stdout.readline()
+        if not line:
+            tail = "\n".join(self.proc.stderr.read().strip().splitlines()[-5:])
+            raise RuntimeError(f"the {self.name} stopped (exit code {self.proc.poll()}):\n{tail}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
