@@ -34,12 +34,12 @@ class detect_anomaly:
     """Context manager: inside it, every op's result is checked for NaN and inf (see module docstring)."""
 
     def __enter__(self):
-        self._saved = grad_mode_state.anomaly
-        grad_mode_state.anomaly = True
+        enabled, phase, self._saved = grad_mode_state.flags
+        grad_mode_state.flags = (enabled, phase, True)
         return self
 
     def __exit__(self, *exc):
-        grad_mode_state.anomaly = self._saved
+        grad_mode_state.flags = (*grad_mode_state.flags[:2], self._saved)
         return False
 
 

@@ -20,6 +20,7 @@ from operator import attrgetter
 
 import numpy as np
 
+from autograd import inplace
 from autograd.function import set_grad_mode
 from autograd.ops.elementwise import cast
 from autograd.tensor import Tensor, as_tensor, grad_mode_state
@@ -99,7 +100,9 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
     leaves: dict[int, Tensor] = {}  # id(leaf) -> leaf, for the leaves that received a gradient
     results: dict[int, tuple[Tensor, Tensor]] = {}
     wanted_ids = None if wanted is None else {id(t) for t in wanted}
+    checksums: dict[int, int] = {}  # id(leaf array) -> its checksum now, computed once per pass
 
+    anomaly_on = grad_mode_state.anomaly
     with set_grad_mode(create_graph, "backward"), _current_node_cleared():
         for r, s in zip(roots, seeds):
             _accumulate(grads, leaves, r, s)
@@ -118,8 +121,9 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
                 needs = [id(p) in relevant for p in parents]
                 if True not in needs:
                     continue
-            if grad_mode_state.anomaly:  # lets an anomaly name the forward op whose VJP failed
+            if anomaly_on:  # lets an anomaly name the forward op whose VJP failed
                 grad_mode_state.current = node
+            inplace.verify(node, checksums)  # the values the VJP reads are still those of the forward
             parent_grads = node._fn.vjp(g, node, needs)
             for p, pg, need in zip(parents, parent_grads, needs):
                 if pg is None or not need:

@@ -17,7 +17,9 @@ A VJP receives the upstream gradient `g` (same shape as `out`), the output node 
 the inputs) and `needs`, one bool per parent telling which input gradients are wanted; it returns one
 Tensor or None per parent, each of that parent's shape. Because a VJP is written in Tensor ops, running
 it with grad mode on records the backward pass as a graph that can be drawn and differentiated again.
-Nothing is saved beside the inputs and the output: a VJP recomputes what else it needs.
+Nothing is saved beside the inputs and the output: a VJP recomputes what else it needs. The output is
+made read-only, and a node remembers enough of its inputs to notice when one was changed in place
+before its VJP runs (autograd.inplace).
 
 Grad mode is per thread.
 """
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd import anomaly
+from autograd import anomaly, inplace
 from autograd.tensor import NO_PARAMS, Tensor, grad_mode_state
 
 
@@ -71,14 +73,13 @@ class set_grad_mode:
         self.phase = phase
 
     def __enter__(self):
-        self._saved = (_mode.enabled, _mode.phase)
-        _mode.enabled = self.enabled
-        if self.phase is not None:
-            _mode.phase = self.phase
+        enabled, phase, anomaly_on = _mode.flags
+        self._saved = (enabled, phase)
+        _mode.flags = (self.enabled, phase if self.phase is None else self.phase, anomaly_on)
         return self
 
     def __exit__(self, *exc):
-        _mode.enabled, _mode.phase = self._saved
+        _mode.flags = (*self._saved, _mode.flags[2])
         return False
 
 
@@ -112,27 +113,31 @@ class enable_grad(set_grad_mode):
 def apply(fn: type[Function], *inputs: Tensor, **params) -> Tensor:
     """Run `fn.forward` on the inputs' arrays; record the result as a node when a gradient can flow."""
     try:
-        n = len(inputs)  # one and two inputs are the common cases, kept fast
-        if n == 1:
-            out = fn.forward(inputs[0].data, **params)
-        elif n == 2:
-            out = fn.forward(inputs[0].data, inputs[1].data, **params)
-        else:
+        n = len(inputs)  # one or two inputs and no params are the common cases, kept fast
+        if params:
             out = fn.forward(*[t.data for t in inputs], **params)
+        elif n == 1:
+            out = fn.forward(inputs[0].data)
+        elif n == 2:
+            out = fn.forward(inputs[0].data, inputs[1].data)
+        else:
+            out = fn.forward(*[t.data for t in inputs])
     except (ValueError, IndexError, TypeError) as err:
         # NOTE: the inputs are untouched: forwards never write into their arguments.
         arrays = [t.data for t in inputs]
         raise type(err)(f"{fn.name}: {fn.describe(arrays, params)}: {err}") from None
     if type(out) is not np.ndarray:  # NumPy returns scalars for 0-d results
         out = np.asarray(out)
-    mode = _mode
-    if mode.anomaly:
-        anomaly.check(fn, out, [t.data for t in inputs], mode.phase)
-    if mode.enabled:
+    enabled, phase, anomaly_on = _mode.flags
+    if anomaly_on:
+        anomaly.check(fn, out, [t.data for t in inputs], phase)
+    if enabled:
         for t in inputs:
             if t._requires_grad:
-                node = Tensor._node(out, fn, inputs, params or NO_PARAMS, mode.phase)
-                if mode.anomaly:
+                node = Tensor._node(out, fn, inputs, params or NO_PARAMS, phase)
+                out.setflags(write=False)  # the graph owns the result now (see autograd.inplace)
+                node._stamps = inplace.stamps(out, inputs)
+                if anomaly_on:
                     node._origin = anomaly.user_frame()
                 return node
-    return Tensor._leaf(out)
+    return Tensor._leaf(out, phase)

@@ -28,13 +28,16 @@ _creation = itertools.count()  # nodes are numbered as they are made: parents al
 
 
 class _GradMode(threading.local):
-    """Per thread: are ops recorded, and which phase ("forward"/"backward") do new tensors belong to."""
+    """Per thread: are ops recorded, which phase ("forward"/"backward") new tensors belong to, and is
+    detect_anomaly() on. The three live in one tuple, `flags`, so that an op reads them at once."""
 
     def __init__(self):
-        self.enabled = True
-        self.phase = "forward"
-        self.anomaly = False  # detect_anomaly(): check every op's result for NaN and inf
+        self.flags = (True, "forward", False)  # (enabled, phase, anomaly)
         self.current = None  # in anomaly mode, the node whose VJP the backward pass is running
+
+    enabled = property(lambda self: self.flags[0])
+    phase = property(lambda self: self.flags[1])
+    anomaly = property(lambda self: self.flags[2])  # check every op's result for NaN and inf
 
 
 grad_mode_state = _GradMode()  # changed only through the context managers in autograd.function
@@ -72,7 +75,7 @@ class Tensor:
 
     __slots__ = (
         "data", "grad", "name", "parents", "params", "phase",
-        "_requires_grad", "_fn", "_retain", "_seq", "_origin", "__weakref__",
+        "_requires_grad", "_fn", "_retain", "_seq", "_origin", "_stamps", "__weakref__",
     )
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
@@ -90,15 +93,15 @@ class Tensor:
 
     # -- fast constructors used by the engine (no copy, no checks) ----------------------------------
     @classmethod
-    def _leaf(cls, arr: np.ndarray) -> Tensor:
+    def _leaf(cls, arr: np.ndarray, phase: str | None = None) -> Tensor:
         t = object.__new__(cls)
         t.data = arr
-        t._requires_grad = False
+        t._requires_grad = t._retain = False
         t.grad = t.name = t._fn = None
         t.parents = ()
         t.params = NO_PARAMS
-        t.phase = grad_mode_state.phase  # a constant made by a VJP belongs to the backward pass
-        t._retain = False
+        # a constant made by a VJP belongs to the backward pass
+        t.phase = grad_mode_state.flags[1] if phase is None else phase
         return t
 
     @classmethod
@@ -329,8 +332,17 @@ def as_tensor(value, like: Tensor | None = None, op: str = "Tensor") -> Tensor:
     if isinstance(value, Tensor):
         return value
     if type(value) is float or type(value) is int:  # the common case, kept fast
-        dtype = like.data.dtype if like is not None and like.data.dtype.kind == "f" else None
-        return Tensor._leaf(_constant(value, dtype))
+        if like is not None:
+            dtype = like.data.dtype
+            hit = _float_constants.get((value, id(dtype)))  # builtin dtypes are singletons
+            if hit is not None and hit[0] is dtype:
+                return Tensor._leaf(hit[1])
+            if dtype.kind == "f":
+                arr = _constant(value, dtype)
+                if len(_float_constants) < 1024:
+                    _float_constants[value, id(dtype)] = (dtype, arr)  # keeps dtype alive: id stays its own
+                return Tensor._leaf(arr)
+        return Tensor._leaf(_constant(value, None))
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
         if like is not None and like.data.dtype.kind == "f":
             return Tensor._leaf(np.asarray(value, dtype=like.data.dtype))
@@ -338,6 +350,7 @@ def as_tensor(value, like: Tensor | None = None, op: str = "Tensor") -> Tensor:
 
 
 _constants: dict = {}
+_float_constants: dict = {}  # (number, id(float dtype)) -> (dtype, read-only 0-d array): the VJPs' path
 
 
 def _constant(value: float | int, dtype) -> np.ndarray:
@@ -354,8 +367,10 @@ def _constant(value: float | int, dtype) -> np.ndarray:
 
 def operands(x, y, op: str) -> tuple[Tensor, Tensor]:
     """Two Tensors for the binary op `op`; a number takes the other operand's float dtype."""
-    if type(x) is Tensor and type(y) is Tensor:  # the common case, kept fast
-        return x, y
+    if type(x) is Tensor:  # the common cases, kept fast
+        return (x, y) if type(y) is Tensor else (x, as_tensor(y, like=x, op=op))
+    if type(y) is Tensor:
+        return as_tensor(x, like=y, op=op), y
     if not isinstance(x, Tensor):
         x = as_tensor(x, like=y if isinstance(y, Tensor) else None, op=op)
     if not isinstance(y, Tensor):
@@ -364,7 +379,10 @@ def operands(x, y, op: str) -> tuple[Tensor, Tensor]:
 
 
 def operand(x, op: str) -> Tensor:
-    """A Tensor for the input of the one-input op `op` (arrays, lists and numbers are converted)."""
+    """A Tensor for the input of the one-input op `op` (arrays, lists and numbers are converted).
+
+    Hot paths skip the call for plain Tensors: `x if type(x) is Tensor else operand(x, "tanh")`.
+    """
     return x if isinstance(x, Tensor) else as_tensor(x, op=op)
 
 

@@ -267,31 +267,32 @@ def where(cond, x, y) -> Tensor:
 
 
 def neg(x) -> Tensor:
-    return apply(Neg, operand(x, "neg"))
+    return apply(Neg, x if type(x) is Tensor else operand(x, "neg"))
 
 
 def exp(x) -> Tensor:
-    return apply(Exp, operand(x, "exp"))
+    return apply(Exp, x if type(x) is Tensor else operand(x, "exp"))
 
 
 def log(x) -> Tensor:
-    return apply(Log, operand(x, "log"))
+    return apply(Log, x if type(x) is Tensor else operand(x, "log"))
 
 
 def tanh(x) -> Tensor:
-    return apply(Tanh, operand(x, "tanh"))
+    return apply(Tanh, x if type(x) is Tensor else operand(x, "tanh"))
 
 
 def sigmoid(x) -> Tensor:
-    return apply(Sigmoid, operand(x, "sigmoid"))
+    return apply(Sigmoid, x if type(x) is Tensor else operand(x, "sigmoid"))
 
 
 def relu(x) -> Tensor:
-    return apply(Relu, operand(x, "relu"))
+    return apply(Relu, x if type(x) is Tensor else operand(x, "relu"))
 
 
 def cast(x, dtype) -> Tensor:
-    x = operand(x, "cast")
+    if type(x) is not Tensor:
+        x = operand(x, "cast")
     dtype = np.dtype(dtype)
     if x.data.dtype == dtype:
         return x

@@ -118,14 +118,16 @@ class BroadcastTo(Function):
 
 
 def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    x = operand(x, "sum")
+    if type(x) is not Tensor:
+        x = operand(x, "sum")
     axes = normalize_axes(axis, x.ndim, "sum", x.shape)
     return apply(Sum, x, axis=axes, keepdims=bool(keepdims))
 
 
 def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """mean = sum / count (composed from primitives)."""
-    x = operand(x, "mean")
+    if type(x) is not Tensor:
+        x = operand(x, "mean")
     axes = normalize_axes(axis, x.ndim, "mean", x.shape)
     count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
     if count == 0:
@@ -136,14 +138,16 @@ def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
 
 
 def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    x = operand(x, "max")
+    if type(x) is not Tensor:
+        x = operand(x, "max")
     axes = normalize_axes(axis, x.ndim, "max", x.shape)
     return apply(Max, x, axis=axes, keepdims=bool(keepdims))
 
 
 def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum `x` down to `shape`, the inverse of broadcasting; returns `x` itself when shapes agree."""
-    x = operand(x, "sum_to")
+    if type(x) is not Tensor:
+        x = operand(x, "sum_to")
     shape = tuple(shape)
     if x.data.shape == shape:
         return x
@@ -158,7 +162,8 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
-    x = operand(x, "broadcast_to")
+    if type(x) is not Tensor:
+        x = operand(x, "broadcast_to")
     shape = tuple(int(n) for n in shape)
     if x.data.shape == shape:
         return x

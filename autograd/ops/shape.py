@@ -102,7 +102,8 @@ def _normalize_index(index) -> tuple:
 
 
 def reshape(x: Tensor, shape) -> Tensor:
-    x = operand(x, "reshape")
+    if type(x) is not Tensor:
+        x = operand(x, "reshape")
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(n) for n in shape)
     if x.data.shape == shape:
         return x
@@ -110,7 +111,8 @@ def reshape(x: Tensor, shape) -> Tensor:
 
 
 def transpose(x: Tensor, axes=None) -> Tensor:
-    x = operand(x, "transpose")
+    if type(x) is not Tensor:
+        x = operand(x, "transpose")
     if axes is None:
         axes = tuple(reversed(range(x.ndim)))
     axes = tuple(int(a) for a in axes)
