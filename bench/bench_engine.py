@@ -120,26 +120,28 @@ def per_op_overhead(repeats: int) -> list[tuple[str, float, str, float]]:
 # --- PyTorch (only ever imported in the worker process) ---------------------------------------------
 
 
+def torch_chain(n: int):
+    """The same chain in PyTorch: (theta, tanh^n(theta)), float64."""
+    import torch
+
+    theta = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    c = theta
+    for _ in range(n):
+        c = torch.tanh(c)
+    return theta, c
+
+
+def torch_skip_chain(n: int):
+    theta, c = torch_chain(n)
+    return theta, c + theta
+
+
 def torch_worker(ns: list[int], skip_n: int, repeats: int) -> None:
     """Run the same chains with PyTorch on one thread; print the results as one JSON line."""
     import torch
 
     torch.set_num_threads(1)
-
-    def chain(n: int):
-        theta = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
-        c = theta
-        for _ in range(n):
-            c = torch.tanh(c)
-        return theta, c
-
-    def skip_chain(n: int):
-        theta = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
-        c = theta
-        for _ in range(n):
-            c = torch.tanh(c)
-        return theta, c + theta
-
+    chain, skip_chain = torch_chain, torch_skip_chain
     time_chain(chain, 1_000, 2)  # warm-up: first calls initialise the dispatcher and autograd engine
     out = {
         "version": torch.__version__,
@@ -156,17 +158,9 @@ def torch_server() -> None:
     import torch
 
     torch.set_num_threads(1)
-
-    def chain(n: int):
-        theta = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
-        c = theta
-        for _ in range(n):
-            c = torch.tanh(c)
-        return theta, c
-
-    time_chain(chain, 1_000, 2)  # warm-up
+    time_chain(torch_chain, 1_000, 2)  # warm-up
     for line in sys.stdin:
-        print(json.dumps(time_chain(chain, int(line), 1)), flush=True)
+        print(json.dumps(time_chain(torch_chain, int(line), 1)), flush=True)
 
 
 def alternate(rounds: int, n: int) -> tuple[list[float], list[float]]:
