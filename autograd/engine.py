@@ -114,7 +114,8 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
             if relevant is None:
                 if node._retain:
                     results[id(node)] = (node, g)
-                needs = [p._requires_grad for p in parents]
+                needs = ([parents[0]._requires_grad] if len(parents) == 1  # the common case, kept fast
+                         else [p._requires_grad for p in parents])
             else:
                 if id(node) in wanted_ids:
                     results[id(node)] = (node, g)
@@ -133,8 +134,9 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
                         f"{node.op}: VJP returned a gradient of shape {pg.shape} for input "
                         f"{parents.index(p)} of shape {p.shape} (a VJP must return each input's shape)"
                     )
-                if pg.data.dtype != p.data.dtype:  # a gradient takes its input's dtype
-                    pg = cast(pg, p.data.dtype)
+                dtype = p.data.dtype  # a gradient takes its input's dtype
+                if pg.data.dtype is not dtype and pg.data.dtype != dtype:
+                    pg = cast(pg, dtype)
                 _accumulate(grads, leaves, p, pg)
     for pid, leaf in leaves.items():
         if relevant is None or pid in relevant:
