@@ -191,3 +191,16 @@ def test_load_state_dict_while_a_graph_is_alive_is_caught():
     model.load_state_dict({k: v + 1.0 for k, v in model.state_dict().items()})
     with pytest.raises(InplaceError):
         loss.backward()
+
+
+@pytest.mark.parametrize("layout", ["strided", "fortran", "reversed"])
+def test_changes_to_leaves_of_any_memory_layout_are_caught(layout):
+    base = np.arange(12.0).reshape(3, 4)
+    arr = {"strided": np.arange(24.0).reshape(3, 8)[:, ::2], "fortran": np.asfortranarray(base),
+           "reversed": base[::-1, ::-1]}[layout]
+    w = Tensor(np.zeros((3, 4)), requires_grad=True)
+    w.data = arr  # the caller's own array, in its own layout
+    loss = (w * w).sum()
+    arr[1, 2] += 1.0
+    with pytest.raises(InplaceError, match="changed in place"):
+        loss.backward()
