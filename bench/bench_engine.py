@@ -1,6 +1,6 @@
 """Benchmark of tracegrad's engine: long scalar chains, per-op overhead, and PyTorch for comparison.
 
-    python bench/bench_engine.py             # full run (n = 10^3, 10^4, 10^5), well under a minute
+    python bench/bench_engine.py             # full run (n = 10^3, 10^4, 10^5), under a minute
     python bench/bench_engine.py --quick     # n up to 10^4 only
     python bench/bench_engine.py --repeats 3 --rounds 7
 

@@ -1,6 +1,6 @@
 """Benchmark of one LeNet-5 training step (batch 100, float32): time, memory, and PyTorch for comparison.
 
-    python bench/bench_lenet.py                      # full run, well under a minute
+    python bench/bench_lenet.py                      # full run, under a minute
     python bench/bench_lenet.py --steps 20 --memory-steps 200
 
 A step is what nn.train.fit does per batch: nn.LeNet5(seed=0) forward on a (100, 1, 32, 32) batch of the
