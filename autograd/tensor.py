@@ -92,9 +92,9 @@ class Tensor:
         self._retain = False
 
     # -- fast constructors used by the engine (no copy, no checks) ----------------------------------
-    @classmethod
-    def _leaf(cls, arr: np.ndarray, phase: str | None = None) -> Tensor:
-        t = object.__new__(cls)
+    @staticmethod
+    def _leaf(arr: np.ndarray, phase: str | None = None) -> Tensor:
+        t = object.__new__(Tensor)
         t.data = arr
         t._requires_grad = t._retain = False
         t.grad = t.name = t._fn = None
@@ -104,9 +104,9 @@ class Tensor:
         t.phase = grad_mode_state.flags[1] if phase is None else phase
         return t
 
-    @classmethod
-    def _node(cls, arr, fn, parents, params, phase) -> Tensor:
-        t = object.__new__(cls)
+    @staticmethod
+    def _node(arr, fn, parents, params, phase) -> Tensor:
+        t = object.__new__(Tensor)
         t.data = arr
         t._requires_grad = True
         t.grad = t.name = None
