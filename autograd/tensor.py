@@ -12,6 +12,9 @@ mode is on and some input requires grad. Leaves that require grad collect `.grad
 
 dtype: Python floats give float64, Python ints int64; a Python number meeting a Tensor takes the
 Tensor's dtype, so float32 stays float32. Only floating-point tensors can require grad.
+
+NOTE: the result of a recorded op is read-only (its graph may need it again); a leaf's `.data` can be
+changed, and a backward pass through a graph that read the old values raises InplaceError.
 """
 
 from __future__ import annotations
@@ -172,6 +175,7 @@ class Tensor:
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
+        """The array itself, not a copy (read-only for the result of a recorded op: autograd.inplace)."""
         return self.data
 
     def __array__(self, dtype=None, copy=None):
