@@ -110,6 +110,9 @@ class enable_grad(set_grad_mode):
 # apply: run a primitive's forward and record it
 
 
+_ndarray, _asarray = np.ndarray, np.asarray  # looked up once: apply runs for every op
+
+
 def apply(fn: type[Function], *inputs: Tensor, **params) -> Tensor:
     """Run `fn.forward` on the inputs' arrays; record the result as a node when a gradient can flow."""
     try:
@@ -126,8 +129,8 @@ def apply(fn: type[Function], *inputs: Tensor, **params) -> Tensor:
         # NOTE: the inputs are untouched: forwards never write into their arguments.
         arrays = [t.data for t in inputs]
         raise type(err)(f"{fn.name}: {fn.describe(arrays, params)}: {err}") from None
-    if type(out) is not np.ndarray:  # NumPy returns scalars for 0-d results
-        out = np.asarray(out)
+    if type(out) is not _ndarray:  # NumPy returns scalars for 0-d results
+        out = _asarray(out)
     enabled, phase, anomaly_on = _mode.flags
     if anomaly_on:
         anomaly.check(fn, out, [t.data for t in inputs], phase)

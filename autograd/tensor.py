@@ -44,6 +44,7 @@ class _GradMode(threading.local):
 
 
 grad_mode_state = _GradMode()  # changed only through the context managers in autograd.function
+_new = object.__new__  # a Tensor without __init__: the engine's fast constructors below
 _FLOAT_KINDS = "f"
 _NUMERIC_KINDS = "biuf"
 
@@ -97,7 +98,7 @@ class Tensor:
     # -- fast constructors used by the engine (no copy, no checks) ----------------------------------
     @staticmethod
     def _leaf(arr: np.ndarray, phase: str | None = None) -> Tensor:
-        t = object.__new__(Tensor)
+        t = _new(Tensor)
         t.data = arr
         t._requires_grad = t._retain = False
         t.grad = t.name = t._fn = None
@@ -109,7 +110,7 @@ class Tensor:
 
     @staticmethod
     def _node(arr, fn, parents, params, phase) -> Tensor:
-        t = object.__new__(Tensor)
+        t = _new(Tensor)
         t.data = arr
         t._requires_grad = True
         t.grad = t.name = None
@@ -333,8 +334,6 @@ def as_tensor(value, like: Tensor | None = None, op: str = "Tensor") -> Tensor:
 
     A real Python or NumPy number takes `like`'s floating dtype, so float32 stays float32.
     """
-    if isinstance(value, Tensor):
-        return value
     if type(value) is float or type(value) is int:  # the common case, kept fast
         if like is not None:
             dtype = like.data.dtype
@@ -347,6 +346,8 @@ def as_tensor(value, like: Tensor | None = None, op: str = "Tensor") -> Tensor:
                     _float_constants[value, id(dtype)] = (dtype, arr)  # keeps dtype alive: id stays its own
                 return Tensor._leaf(arr)
         return Tensor._leaf(_constant(value, None))
+    if isinstance(value, Tensor):
+        return value
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
         if like is not None and like.data.dtype.kind == "f":
             return Tensor._leaf(np.asarray(value, dtype=like.data.dtype))
