@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import autograd as ag
 from autograd import Tensor, correlate2d, dotcheck, gradcheck, gradgradcheck, grad
-from autograd.ops.conv import output_size
+from autograd.ops.conv import output_size, pair
 
 
 def loop_correlate(x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
@@ -101,6 +101,22 @@ def test_matches_direct_loop(n, c, k, h, w, f1, f2, s1, s2, p1, p2, d1, d2, seed
     x, kern = rng.standard_normal((n, c, h, w)), rng.standard_normal((k, c, f1, f2))
     out = correlate2d(Tensor(x), Tensor(kern), stride=(s1, s2), padding=(p1, p2), dilation=(d1, d2))
     np.testing.assert_allclose(out.data, loop_correlate(x, kern, (s1, s2), (p1, p2), (d1, d2)), atol=1e-10)
+
+
+@pytest.mark.parametrize(("xs", "ws", "stride", "padding", "dilation"), [
+    ((2, 3, 9, 8), (4, 3, 3, 2), 1, 1, 1),        # more positions than kernel taps: im2col and GEMMs
+    ((2, 3, 9, 8), (4, 3, 7, 6), 1, 0, 1),        # a big kernel, few positions: one GEMM over windows
+    ((1, 5, 12, 11), (4, 5, 9, 8), (2, 1), 1, 1),  # ... for one image: one product per position
+    ((1, 3, 13, 12), (2, 3, 4, 5), 2, (0, 2), 2),  # ... with stride, padding and dilation
+    ((2, 2, 5, 4), (3, 2, 3, 2), 1, (2, 1), 1),   # a full correlation: the scatter
+], ids=["im2col", "big kernel", "big kernel, one image", "big kernel, one image, strided", "full"])
+def test_every_way_of_computing_matches_the_direct_loop(xs, ws, stride, padding, dilation):
+    rng = np.random.default_rng(7)
+    x, kern = rng.standard_normal(xs), rng.standard_normal(ws)
+    out = correlate2d(Tensor(x), Tensor(kern), stride=stride, padding=padding, dilation=dilation)
+    expected = loop_correlate(x, kern, pair(stride, "stride", "t", 1), pair(padding, "padding", "t", 0),
+                              pair(dilation, "dilation", "t", 1))
+    np.testing.assert_allclose(out.data, expected, atol=1e-10)
 
 
 CONFIGS = [  # (x shape, w shape, stride, padding, dilation)
