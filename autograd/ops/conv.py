@@ -60,14 +60,30 @@ def _full_correlate(x: np.ndarray, w: np.ndarray, dilation) -> np.ndarray:
     kernel (one GEMM), added into the output at each kernel offset: out[i, j] += x[p, q] * w[a, b] for
     i = p + D1 (F1 - 1 - a), j = q + D2 (F2 - 1 - b). This is how the input's gradient is computed
     cheaply: most windows of the zero-padded gradient would be zeros.
+
+    When padding the rows to the output's width W2 at most doubles them, the rows are laid end to end
+    (row stride W2): a kernel offset is then one flat shift, and each add runs over long contiguous
+    stretches instead of rows of W (the padded columns hold zeros, so what they add is zero).
     """
     (n, _, h, wd), (k, _, f1, f2) = x.shape, w.shape
-    cols = np.tensordot(w, x, axes=((1,), (1,)))                      # (K, F1, F2, N, H, W): one GEMM
-    out = np.zeros((k, n, h + dilation[0] * (f1 - 1), wd + dilation[1] * (f2 - 1)), dtype=cols.dtype)
-    for a in range(f1):  # a loop over kernel offsets only
-        for b in range(f2):
-            r, c = dilation[0] * (f1 - 1 - a), dilation[1] * (f2 - 1 - b)
-            out[:, :, r: r + h, c: c + wd] += cols[:, a, b]
+    h2, w2 = h + dilation[0] * (f1 - 1), wd + dilation[1] * (f2 - 1)
+    if wd >= w2 - wd:
+        xp = np.zeros((n, x.shape[1], h, w2), dtype=x.dtype)
+        xp[..., :wd] = x                                                  # (N, C, H, W2)
+        cols = np.tensordot(w, xp, axes=((1,), (1,))).reshape(k, f1, f2, n, h * w2)  # one GEMM
+        out = np.zeros((k, n, h2 * w2 + w2 - wd), dtype=cols.dtype)      # the last shift runs w2 - wd on
+        for a in range(f1):  # a loop over kernel offsets only
+            for b in range(f2):
+                start = dilation[0] * (f1 - 1 - a) * w2 + dilation[1] * (f2 - 1 - b)
+                out[:, :, start: start + h * w2] += cols[:, a, b]
+        out = out[:, :, : h2 * w2].reshape(k, n, h2, w2)
+    else:
+        cols = np.tensordot(w, x, axes=((1,), (1,)))                  # (K, F1, F2, N, H, W): one GEMM
+        out = np.zeros((k, n, h2, w2), dtype=cols.dtype)
+        for a in range(f1):
+            for b in range(f2):
+                r, c = dilation[0] * (f1 - 1 - a), dilation[1] * (f2 - 1 - b)
+                out[:, :, r: r + h, c: c + wd] += cols[:, a, b]
     return np.ascontiguousarray(out.transpose(1, 0, 2, 3))            # (N, K, H2, W2)
 
 

@@ -108,8 +108,11 @@ def test_matches_direct_loop(n, c, k, h, w, f1, f2, s1, s2, p1, p2, d1, d2, seed
     ((2, 3, 9, 8), (4, 3, 7, 6), 1, 0, 1),        # a big kernel, few positions: one GEMM over windows
     ((1, 5, 12, 11), (4, 5, 9, 8), (2, 1), 1, 1),  # ... for one image: one product per position
     ((1, 3, 13, 12), (2, 3, 4, 5), 2, (0, 2), 2),  # ... with stride, padding and dilation
-    ((2, 2, 5, 4), (3, 2, 3, 2), 1, (2, 1), 1),   # a full correlation: the scatter
-], ids=["im2col", "big kernel", "big kernel, one image", "big kernel, one image, strided", "full"])
+    ((2, 2, 5, 4), (3, 2, 3, 2), 1, (2, 1), 1),   # a full correlation: the scatter, rows end to end
+    ((1, 2, 4, 6), (2, 2, 2, 3), 1, (2, 4), 2),   # ... dilated
+    ((2, 2, 3, 1), (3, 2, 2, 3), 1, (1, 2), 1),   # ... narrow rows: row by row
+], ids=["im2col", "big kernel", "big kernel, one image", "big kernel, one image, strided", "full",
+        "full, dilated", "full, narrow"])
 def test_every_way_of_computing_matches_the_direct_loop(xs, ws, stride, padding, dilation):
     rng = np.random.default_rng(7)
     x, kern = rng.standard_normal(xs), rng.standard_normal(ws)
