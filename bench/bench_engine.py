@@ -167,6 +167,7 @@ def alternate(rounds: int, n: int) -> tuple[list[float], list[float]]:
     """Build + backward of the tanh^n chain, tracegrad then PyTorch, `rounds` times in alternation."""
     server = Server(__file__, ["--torch-server"])
     try:
+        server.ask("1000")  # waits until PyTorch is loaded and warm: its start-up must not overlap our runs
         ours, theirs = [], []
         for _ in range(rounds):
             ours.append(time_chain(tg_chain, n, 1)["total"])

@@ -273,6 +273,7 @@ def alternate(rounds: int, steps: int, warmup: int) -> tuple[list[float], list[f
     step_times(parts, x[:BATCH], y[:BATCH], warmup)
     server = Server(__file__, ["--torch-server", "--warmup", str(warmup)])
     try:
+        server.ask("1")  # waits until PyTorch is loaded and warm: its start-up must not overlap our steps
         ours, theirs = [], []
         for _ in range(rounds):
             gc.collect()
