@@ -37,20 +37,17 @@ def checksum(a: np.ndarray) -> int:
     return zlib.crc32(a.ravel(order="K"))
 
 
-def stamp(t) -> object:
-    """What a node keeps of one input: its array, and for a writable leaf array also its checksum."""
-    a = t.data
-    if t._fn is None and a.flags.writeable:
-        return (a, checksum(a))
-    return a
+def _leaf_stamp(a: np.ndarray) -> object:
+    """What a node keeps of a leaf input's array: the array, and its checksum if it is writable."""
+    return (a, checksum(a)) if a.flags.writeable else a
 
 
 def stamps(out: np.ndarray, inputs) -> tuple:
-    """(the output array, one stamp per input): see `verify`."""
+    """(the output array, one stamp per input: the array, for a writable leaf's also its checksum)."""
     if len(inputs) == 1:  # the common case, kept fast
         t = inputs[0]
-        return (out, t.data if t._fn is not None else stamp(t))
-    return (out, *[t.data if t._fn is not None else stamp(t) for t in inputs])
+        return (out, t.data if t._fn is not None else _leaf_stamp(t.data))
+    return (out, *[t.data if t._fn is not None else _leaf_stamp(t.data) for t in inputs])
 
 
 def verify(node, checksums: dict) -> None:

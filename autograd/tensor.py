@@ -335,17 +335,7 @@ def as_tensor(value, like: Tensor | None = None, op: str = "Tensor") -> Tensor:
     A real Python or NumPy number takes `like`'s floating dtype, so float32 stays float32.
     """
     if type(value) is float or type(value) is int:  # the common case, kept fast
-        if like is not None:
-            dtype = like.data.dtype
-            hit = _float_constants.get((value, id(dtype)))  # builtin dtypes are singletons
-            if hit is not None and hit[0] is dtype:
-                return Tensor._leaf(hit[1])
-            if dtype.kind == "f":
-                arr = _constant(value, dtype)
-                if len(_float_constants) < 1024:
-                    _float_constants[value, id(dtype)] = (dtype, arr)  # keeps dtype alive: id stays its own
-                return Tensor._leaf(arr)
-        return Tensor._leaf(_constant(value, None))
+        return Tensor._leaf(_constant(value, None if like is None else like.data.dtype))
     if isinstance(value, Tensor):
         return value
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
@@ -354,19 +344,25 @@ def as_tensor(value, like: Tensor | None = None, op: str = "Tensor") -> Tensor:
     return Tensor._leaf(_to_array(value, who=op))
 
 
-_constants: dict = {}
-_float_constants: dict = {}  # (number, id(float dtype)) -> (dtype, read-only 0-d array): the VJPs' path
+_constants: dict = {}  # (type, number, id(the other operand's dtype)) -> (that dtype, 0-d array)
 
 
-def _constant(value: float | int, dtype) -> np.ndarray:
-    """A read-only 0-d array for a Python number (cached: VJPs use the same few numbers over and over)."""
-    key = (type(value), value, dtype)
-    arr = _constants.get(key)
-    if arr is None:
-        arr = np.asarray(value, dtype=dtype)
-        arr.flags.writeable = False
-        if len(_constants) < 1024:
-            _constants[key] = arr
+def _constant(value: float | int, like_dtype) -> np.ndarray:
+    """A read-only 0-d array for a Python number meeting an operand of `like_dtype` (None: no operand):
+    in that dtype when it is floating point, else NumPy's choice.
+
+    Cached: VJPs use the same few numbers over and over. The key holds the dtype's id (hashing a dtype
+    costs more than the lookup); the entry holds the dtype itself, so that id stays its own.
+    """
+    key = (type(value), value, id(like_dtype))
+    hit = _constants.get(key)
+    if hit is not None:
+        return hit[1]
+    floating = like_dtype is not None and like_dtype.kind == "f"
+    arr = np.asarray(value, dtype=like_dtype if floating else None)
+    arr.flags.writeable = False
+    if len(_constants) < 1024:
+        _constants[key] = (like_dtype, arr)
     return arr
 
 

@@ -101,17 +101,16 @@ class Correlate2d(Function):
             return _full_correlate(x, w, dilation)
         win = windows(pad_hw(x, padding), w.shape[2:], stride, dilation)  # (N, C, H2, W2, F1, F2)
         (n, _, h2, w2), k = win.shape[:4], w.shape[0]
+        taps = w.shape[1] * w.shape[2] * w.shape[3]                        # C * F1 * F2
         if h2 * w2 >= w.shape[2] * w.shape[3]:  # the usual case: more output positions than kernel taps
             # im2col with the batch inside the columns, so that one GEMM (which BLAS spreads over the
             # cores) does the whole batch; measured faster than a GEMM per image despite the transpose
             cols = np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3))  # (C, F1, F2, N, H2, W2)
-            taps = w.shape[1] * w.shape[2] * w.shape[3]                    # C * F1 * F2
             out = w.reshape(k, taps) @ cols.reshape(taps, n * h2 * w2)    # (K, N*H2*W2): one GEMM
             return np.ascontiguousarray(out.reshape(k, n, h2, w2).transpose(1, 0, 2, 3))  # (N,K,H2,W2)
         # a big kernel and few positions (the kernel's gradient): contract over the windows at once
         if n == 1:  # one image (a one-channel layer's kernel gradient): one product per position, each
             # on a window that stays in cache, beats copying every window first (measured: 2.0 ms vs 3.4)
-            taps = w.shape[1] * w.shape[2] * w.shape[3]
             wk = w.reshape(k, taps)                                       # (K, C*F1*F2)
             out = np.empty((1, k, h2, w2), dtype=np.result_type(x.dtype, w.dtype))
             for i in range(h2):  # a loop over output positions only
