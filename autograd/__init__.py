@@ -7,6 +7,7 @@ from autograd.engine import backward, grad, toposort
 from autograd.function import Function, apply, enable_grad, is_grad_enabled, no_grad
 from autograd.gradcheck import GradcheckError, dotcheck, gradcheck, gradgradcheck
 from autograd.inplace import InplaceError
+from autograd.record import BackwardRecord, record_backward
 from autograd.ops import (
     add, avg_pool2d, broadcast_to, cast, correlate2d, div, exp, getitem, log, matmul, max, max_pool2d,
     mean, mul, neg, pow, relu, reshape, scatter_add, sigmoid, sub, sum, sum_to, tanh, transpose,
@@ -14,9 +15,10 @@ from autograd.ops import (
 )
 
 __all__ = [
-    "AnomalyError", "Function", "GradcheckError", "InplaceError", "Tensor", "add", "apply", "as_tensor",
-    "avg_pool2d", "backward", "broadcast_to", "cast", "correlate2d", "detect_anomaly", "div", "dotcheck",
-    "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "log", "matmul",
-    "max", "max_pool2d", "mean", "mul", "neg", "no_grad", "pow", "relu", "reshape", "scatter_add", "sigmoid",
-    "sub", "sum", "sum_to", "tanh", "toposort", "transpose", "upsample", "where",
+    "AnomalyError", "BackwardRecord", "Function", "GradcheckError", "InplaceError", "Tensor", "add",
+    "apply", "as_tensor", "avg_pool2d", "backward", "broadcast_to", "cast", "correlate2d", "detect_anomaly",
+    "div", "dotcheck", "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck",
+    "is_grad_enabled", "log", "matmul", "max", "max_pool2d", "mean", "mul", "neg", "no_grad", "pow",
+    "record_backward", "relu", "reshape", "scatter_add", "sigmoid", "sub", "sum", "sum_to", "tanh",
+    "toposort", "transpose", "upsample", "where",
 ]

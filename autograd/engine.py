@@ -22,6 +22,7 @@ import numpy as np
 
 from autograd import inplace
 from autograd.function import set_grad_mode
+from autograd.record import BackwardRecord
 from autograd.ops.elementwise import cast
 from autograd.tensor import Tensor, as_tensor, grad_mode_state
 
@@ -103,6 +104,8 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
     checksums: dict[int, int] = {}  # id(leaf array) -> its checksum now, computed once per pass
 
     anomaly_on = grad_mode_state.anomaly
+    records = grad_mode_state.records  # None unless inside record_backward(): training pays one test
+    record = None if records is None else BackwardRecord(list(roots), list(seeds), create_graph)
     with set_grad_mode(create_graph, "backward"), _current_node_cleared():
         for r, s in zip(roots, seeds):
             _accumulate(grads, leaves, r, s)
@@ -129,6 +132,8 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
             if not (len(parents) == 1 and stamps[1] is parents[0].data and stamps[0] is node.data):
                 inplace.verify(node, checksums)  # the full check; the line above is its common case
             parent_grads = node._fn.vjp(g, node, needs)
+            if record is not None:
+                step = record.step(node, g, parent_grads, needs)
             for p, pg, need in zip(parents, parent_grads, needs):
                 if pg is None or not need:
                     continue
@@ -141,6 +146,10 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
                 if pg.data.dtype is not dtype and pg.data.dtype != dtype:
                     pg = cast(pg, dtype)
                 _accumulate(grads, leaves, p, pg)
+                if record is not None:
+                    step.sent(p, pg, grads[id(p)])
+    if record is not None:
+        records.append(record)
     for pid, leaf in leaves.items():
         if relevant is None or pid in relevant:
             results[pid] = (leaf, grads[pid])

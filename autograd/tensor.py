@@ -37,6 +37,7 @@ class _GradMode(threading.local):
     def __init__(self):
         self.flags = (True, "forward", False)  # (enabled, phase, anomaly)
         self.current = None  # in anomaly mode, the node whose VJP the backward pass is running
+        self.records = None  # inside autograd.record_backward(): the list of records to fill
 
     enabled = property(lambda self: self.flags[0])
     phase = property(lambda self: self.flags[1])
