@@ -1,9 +1,13 @@
 """Command line: the seed text's figures, as files.
 
     python -m viz table [--n 6] [--theta 0.5]           value, dC/dtheta, d2C/dtheta2 of tanh^n (+ theta)
-    python -m viz tanh-chain --n 4 [--skip] --out DIR   forward and backward graphs, SVG and PNG
-    python -m viz lenet --out DIR                       LeNet-5's graph, one cluster per module
+    python -m viz tanh-chain --n 4 [--skip] --out DIR   forward and backward graphs (SVG and PNG)
+    python -m viz lenet --out DIR [--depth 1]           LeNet-5's graph: one node per module (depth 1)
+    python -m viz seed-figures --out DIR                the seed's Figures 3 and 4, and Figure 4's graph
     python -m viz gradient-vs-depth --out DIR           |dC/dtheta| against n, with and without skip
+
+The graph commands take --format (svg, png, pdf; repeat it for several) and --size slide (laid out
+and sized for a 1920 x 1080 slide).
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ def print_table(n_max: int, theta: float, out=sys.stdout) -> None:
                       file=out)
 
 
-def write_tanh_chain(n: int, skip: bool, theta: float, out: Path, collapse: int) -> list[Path]:
+def write_tanh_chain(n: int, skip: bool, theta: float, out: Path, collapse: int, formats=("svg", "png"),
+                     size: str | None = None) -> list[Path]:
     from viz.dot import draw_backward, draw_forward
     from viz.renderer import render
     from viz.scale import GradientScale
@@ -54,14 +59,16 @@ def write_tanh_chain(n: int, skip: bool, theta: float, out: Path, collapse: int)
     stem = f"tanh{n}{'-skip' if skip else ''}"
     x, c = tanh_chain(n, skip=skip, theta=theta)
     title = f"C_res = tanh^{n}(theta) + theta" if skip else f"C = tanh^{n}(theta)"
+    highlight = [x] if skip else ()  # the gradient's paths to theta, the skip's identity path among them
     files = render(draw_forward(c, scale=scale, collapse=collapse, title=f"{title}: forward"),
-                   out / f"{stem}-forward")
-    files += render(draw_backward(c, wrt=x, scale=scale, collapse=collapse, title=f"{title}: backward"),
-                    out / f"{stem}-backward")
+                   out / f"{stem}-forward", formats, size)
+    files += render(draw_backward(c, wrt=x, scale=scale, collapse=collapse, highlight=highlight,
+                                  title=f"{title}: backward"), out / f"{stem}-backward", formats, size)
     return files
 
 
-def write_lenet(out: Path) -> list[Path]:
+def write_lenet(out: Path, depth: int | None = 1, formats=("svg", "png"),
+                size: str | None = None) -> list[Path]:
     import nn
     from viz.dot import draw_forward
     from viz.renderer import render
@@ -69,8 +76,25 @@ def write_lenet(out: Path) -> list[Path]:
     x_train, y_train, _, _ = nn.data.load_digits()
     model = nn.LeNet5(seed=0)
     loss = nn.functional.cross_entropy(model(x_train[:2]), y_train[:2])
-    return render(draw_forward(loss, modules=model, rankdir="TB", title="LeNet-5 on two digits: forward"),
-                  out / "lenet5-forward")
+    title = "LeNet-5 on two digits: forward" + (f", modules at depth {depth}" if depth else "")
+    picture = draw_forward(loss, modules=model, depth=depth, title=title)
+    return render(picture, out / "lenet5-forward", formats, size)
+
+
+def write_seed_figures(out: Path, formats=("svg", "png"), size: str | None = None) -> list[Path]:
+    """Figures 3 and 4 (matplotlib, PNG, SVG and PDF) and the backward graph of Figure 4 with numbers."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from viz.dot import draw_backward
+    from viz.figures import figure4_graph, write_seed_figures as figures
+    from viz.renderer import render
+
+    files = figures(out)
+    root, w = figure4_graph()
+    files += render(draw_backward(root, wrt=w, values=True, title="Figure 4 as the engine records it: dL/dW"),
+                    out / "figure4-backward-graph", formats, size)
+    return files
 
 
 def write_gradient_vs_depth(out: Path) -> list[Path]:
@@ -81,9 +105,10 @@ def write_gradient_vs_depth(out: Path) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     fig = gradient_vs_depth()
-    files = [out / "gradient-vs-depth.png", out / "gradient-vs-depth.svg"]
-    for f in files:
-        fig.savefig(f, dpi=120)
+    files = [out / "gradient-vs-depth.png", out / "gradient-vs-depth.svg", out / "gradient-vs-depth.pdf"]
+    with matplotlib.rc_context({"pdf.fonttype": 42, "svg.fonttype": "none"}):  # text stays text
+        for f in files:
+            fig.savefig(f, dpi=200)
     return files
 
 
@@ -101,8 +126,17 @@ def main(argv=None) -> int:
     chain.add_argument("--collapse", type=int, default=8,
                        help="draw runs of at least this many same ops as one node (default 8; 0: never)")
     chain.add_argument("--out", type=Path, required=True, help="directory for the files")
-    lenet = sub.add_parser("lenet", help="LeNet-5's forward graph, one cluster per module")
+    lenet = sub.add_parser("lenet", help="LeNet-5's forward graph, by module")
     lenet.add_argument("--out", type=Path, required=True)
+    lenet.add_argument("--depth", type=int, default=1,
+                       help="1: one node per module call (default); 0: every op, one cluster per module")
+    seed = sub.add_parser("seed-figures", help="the seed's Figures 3 and 4, and Figure 4's backward graph")
+    seed.add_argument("--out", type=Path, required=True)
+    for p in (chain, lenet, seed):
+        p.add_argument("--format", action="append", choices=("svg", "png", "pdf"), dest="formats",
+                       help="file format (repeat for several; default: svg and png)")
+        p.add_argument("--size", choices=("slide",), default=None,
+                       help="slide: laid out and sized for a 1920 x 1080 (16:9) slide")
     depth = sub.add_parser("gradient-vs-depth", help="|dC/dtheta| against n (PNG and SVG)")
     depth.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -112,12 +146,17 @@ def main(argv=None) -> int:
             parser.error("--n must be at least 1")
         print_table(args.n, args.theta)
         return 0
+    formats = tuple(dict.fromkeys(getattr(args, "formats", None) or ("svg", "png")))
     if args.command == "tanh-chain":
         if args.n < 1:
             parser.error("--n must be at least 1")
-        files = write_tanh_chain(args.n, args.skip, args.theta, args.out, args.collapse)
+        files = write_tanh_chain(args.n, args.skip, args.theta, args.out, args.collapse, formats, args.size)
     elif args.command == "lenet":
-        files = write_lenet(args.out)
+        if args.depth < 0:
+            parser.error("--depth must be 0 (every op) or more")
+        files = write_lenet(args.out, args.depth or None, formats, args.size)
+    elif args.command == "seed-figures":
+        files = write_seed_figures(args.out, formats, args.size)
     else:
         files = write_gradient_vs_depth(args.out)
     for f in files:

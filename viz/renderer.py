@@ -8,6 +8,7 @@ prints font-width warnings.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import sysconfig
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import graphviz
 import graphviz.backend.dot_command as dot_command
+
+from viz.layout import SLIDE, fit_html, fitted_scale, smallest_label, svg_size
 
 
 class RendererNotFound(RuntimeError):
@@ -51,9 +54,17 @@ def use_renderer() -> Path:
 class Picture(graphviz.Digraph):
     """A graphviz.Digraph that finds its renderer itself (shown inline in Jupyter, rendered to files).
 
-    Without any renderer, showing or rendering raises RendererNotFound (saying how to get one), while
-    `.source` (the DOT text) works as always.
+    In Jupyter it is shown as inline SVG scaled to the cell's width (no scroll box; hovering a node
+    shows its tooltip). Without any renderer, showing or rendering raises RendererNotFound (saying how
+    to get one), while `.source` (the DOT text) works as always.
     """
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **_):
+        svg = self.pipe(format="svg", encoding="utf-8")
+        return {"text/html": fit_html(svg), "image/svg+xml": svg, "text/plain": repr(self)}
+
+    def _repr_html_(self):
+        return fit_html(self.pipe(format="svg", encoding="utf-8"))
 
     def pipe(self, *args, **kwargs):
         use_renderer()
@@ -64,14 +75,82 @@ class Picture(graphviz.Digraph):
         return super().render(*args, **kwargs)
 
 
-def render(graph: graphviz.Digraph, path, formats=("svg", "png")) -> list[Path]:
-    """Write `graph` as path.svg, path.png (for the given formats); returns the files written."""
+def _slide_layout(graph: graphviz.Digraph) -> tuple[graphviz.Digraph, str]:
+    """Of the graph drawn left to right and top to bottom, the one whose text is bigger on a slide."""
+    best = None
+    for rankdir in ("LR", "TB"):
+        candidate = graph.copy()
+        candidate.graph_attr["rankdir"] = rankdir
+        svg = candidate.pipe(format="svg", encoding="utf-8", quiet=True)
+        size = smallest_label(svg, SLIDE)
+        if best is None or size > best[0] * 1.02:  # the graph's own direction wins a near tie
+            best = (size, candidate, svg)
+    return best[1], best[2]
+
+
+def _pdf(svg: str) -> bytes:
+    """A vector PDF of an SVG (text stays text, so it can be searched and copied): fpdf2's SVG reader."""
+    from fpdf import FPDF
+    from fpdf.svg import SVGObject
+
+    # fpdf2 draws shapes and text; links and tooltips mean nothing on paper (and it would skip what
+    # is inside a link), so the SVG's <a> wrappers are unwrapped and its <title>s dropped first.
+    svg = re.sub(r"<title>.*?</title>", "", svg, flags=re.S)
+    svg = re.sub(r"</?a\b[^>]*>", "", svg)
+    picture = SVGObject(svg)
+    pdf = FPDF(unit="pt", format=(picture.width, picture.height))
+    pdf.set_margin(0)
+    pdf.set_creator("tracegrad")
+    pdf.add_page()
+    picture.draw_to_page(pdf, 0, 0)
+    return bytes(pdf.output())
+
+
+FORMATS = ("svg", "png", "pdf")
+
+
+def render(graph: graphviz.Digraph, path, formats=("svg", "png"), size: str | None = None) -> list[Path]:
+    """Write `graph` as path.svg, path.png, path.pdf (for the given formats); returns the files written.
+
+    size="slide": lay out for a 16:9 slide (left to right or top to bottom, whichever keeps the text
+    bigger) and size the SVG and PNG to fill 1920 x 1080 px; the PDF is vector, its page the picture.
+    PDF comes from the SVG through fpdf2, so it needs no system Graphviz or Cairo.
+    """
+    formats = (formats,) if isinstance(formats, str) else tuple(formats)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise ValueError(f"render: formats must be among {FORMATS}; got {formats!r}")
+    if size not in (None, "slide"):
+        raise ValueError(f"render: size must be None or 'slide'; got {size!r}")
     use_renderer()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if size == "slide":
+        graph, svg = _slide_layout(graph)
+        scale = fitted_scale(svg, SLIDE)
+    else:
+        svg, scale = graph.pipe(format="svg", encoding="utf-8", quiet=True), None
     written = []
     for fmt in formats:
         out = path.parent / f"{path.name}.{fmt}"  # appended, so "theta0.5" keeps its ".5"
-        out.write_bytes(graph.pipe(format=fmt, quiet=True))
+        if fmt == "svg":
+            out.write_text(svg if scale is None else _sized(svg, scale), encoding="utf-8")
+        elif fmt == "pdf":
+            out.write_bytes(_pdf(svg))
+        else:
+            picture = graph
+            if scale is not None:
+                picture = graph.copy()
+                picture.graph_attr["dpi"] = f"{72 * scale:.2f}"
+            out.write_bytes(picture.pipe(format=fmt, quiet=True))
         written.append(out)
     return written
+
+
+def _sized(svg: str, scale: float) -> str:
+    """The SVG with its width and height set to `scale` times its natural size, in px."""
+    w, h = svg_size(svg)
+    start = svg.index("<svg")
+    end = svg.index(">", start)
+    head = re.sub(r'\s(width|height)="[^"]*"', "", svg[start:end])
+    return svg[:start] + head + f' width="{w * scale:.0f}px" height="{h * scale:.0f}px"' + svg[end:]

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -19,7 +20,48 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 ROOT = Path(__file__).resolve().parents[2]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-_TOKEN = re.compile(r'\s*("(?:[^"\\]|\\.)*"|->|--|[\[\]{}=;,]|[^\s\[\]{}=;,"]+)', re.S)
+_TOKEN = re.compile(r'\s*("(?:[^"\\]|\\.)*"|->|--|[\[\]{}=;,]|[^\s\[\]{}=;,"<]+)', re.S)
+_SPACE = re.compile(r"\s*")
+
+
+def _html_token(source: str, pos: int) -> int:
+    """The end of the HTML-like string `<...>` (nested angle brackets balanced) that starts at `pos`."""
+    depth = 0
+    for j in range(pos, len(source)):
+        if source[j] == "<":
+            depth += 1
+        elif source[j] == ">":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+    raise AssertionError(f"unbalanced HTML-like string at {source[pos:pos + 40]!r}")
+
+
+def is_html(value: str) -> bool:
+    """Whether an attribute value is an HTML-like string (kept with its outer angle brackets)."""
+    return value.startswith("<") and value.endswith(">")
+
+
+def _html_rows(value: str) -> list[tuple[str, np.ndarray | None]]:
+    """The rows of an HTML-like label's outer table: (text, None) or ('', grid of numbers)."""
+    inner = value[1:-1].strip()
+    try:
+        table = ET.fromstring(inner)
+    except ET.ParseError as e:  # pragma: no cover - a malformed label is a failure of the test
+        raise AssertionError(f"malformed HTML-like label {inner[:80]!r}: {e}") from None
+    assert table.tag == "TABLE", f"HTML-like label is not a TABLE: {table.tag}"
+    rows: list[tuple[str, np.ndarray | None]] = []
+    for tr in table.findall("TR"):
+        for td in tr.findall("TD"):
+            grid = td.find("TABLE")
+            if grid is None:
+                rows.append(("".join(td.itertext()), None))
+                continue
+            numbers = [[float("".join(cell.itertext())) for cell in row.findall("TD")]
+                       for row in grid.findall("TR")]
+            assert numbers and len({len(r) for r in numbers}) == 1, f"ragged number grid {numbers}"
+            rows.append(("", np.array(numbers, dtype=np.float64)))
+    return rows
 
 
 @dataclass
@@ -34,7 +76,28 @@ class Dot:
     graph: dict[str, str] = field(default_factory=dict)  # the top-level graph's attributes
 
     def label(self, name: str) -> list[str]:
-        return self.nodes[name].get("label", name).split("\n")
+        """The label's lines; of an HTML-like label its text rows in order (the matrix headings too,
+        e.g. 'value' or 'grad [0, 1]', but not the numbers of the grids: see `matrices`)."""
+        text = self.nodes[name].get("label", name)
+        if is_html(text):
+            return [t for t, grid in _html_rows(text) if grid is None]
+        return text.split("\n")
+
+    def is_html(self, name: str) -> bool:
+        return is_html(self.nodes[name].get("label", ""))
+
+    def matrices(self, name: str) -> list[tuple[str, np.ndarray]]:
+        """Each number grid of an HTML-like label with the heading above it: [('value', 2-d array), ...]."""
+        text = self.nodes[name].get("label", "")
+        if not is_html(text):
+            return []
+        out: list[tuple[str, np.ndarray]] = []
+        rows = _html_rows(text)
+        for k, (_, grid) in enumerate(rows):
+            if grid is not None:
+                assert k > 0 and rows[k - 1][1] is None, f"number grid without a heading in node {name}"
+                out.append((rows[k - 1][0], grid))
+        return out
 
     def by_first_line(self, first: str) -> list[str]:
         """The value/op nodes whose label starts with the line `first`."""
@@ -46,7 +109,7 @@ class Dot:
         return found[0]
 
     def entry(self, name: str, key: str) -> str | None:
-        """The rest of the label line that starts with `key ` ('value', 'grad', 'shape', '|grad|')."""
+        """The rest of the label line that starts with `key ` ('value', 'grad', 'shape', 'rms grad')."""
         for line in self.label(name)[1:]:
             if line.startswith(key + " "):
                 return line[len(key) + 1:]
@@ -76,6 +139,12 @@ def parse_dot(source: str) -> Dot:
     tokens = []
     pos = 0
     while pos < len(source):
+        pos = _SPACE.match(source, pos).end()
+        if source.startswith("<", pos):
+            end = _html_token(source, pos)
+            tokens.append(source[pos:end])
+            pos = end
+            continue
         m = _TOKEN.match(source, pos)
         if m is None:
             if source[pos:].strip() == "":

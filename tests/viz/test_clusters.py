@@ -52,7 +52,9 @@ def test_ops_inside_their_module_and_the_rest_outside(lenet, dot_of):
     label_of = {name: c["label"] for name, c in d.clusters.items()}
     found = {m: set() for m in LENET_MODULES}
     for node in d.op_nodes():
-        op = d.label(node)[0]
+        label = d.label(node)[0]
+        op = re.match(r"\w+", label).group(0)
+        assert label == op or re.fullmatch(rf"{op}\((\.|[-\d.e]+)(, (\.|[-\d.e]+))*\)", label), label
         if node in d.cluster_of:
             found[label_of[d.cluster_of[node]].split(".", 1)[1]].add(op)
         else:  # LeNet5.forward's activations and reshape, and the loss
@@ -60,6 +62,9 @@ def test_ops_inside_their_module_and_the_rest_outside(lenet, dot_of):
     assert found == OPS
     for k in (1, 2, 3, 4):
         assert d.one(f"tanh{k}") not in d.cluster_of
+    # the loss's mean over the 2 samples divides by a constant: written into the op, not drawn as a box
+    assert [d.label(o)[0] for o in d.op_nodes() if d.label(o)[0].startswith("div")] == ["div(., 2)"]
+    assert not d.by_first_line("2")
     # every node drawn in a cluster is declared only there (edges may name it before)
     top_level = [line.strip().split(" ")[0] for line in picture.source.splitlines()
                  if line.startswith("\tn") and " [" in line]
@@ -92,7 +97,8 @@ def test_rendered_parameters_lie_inside_their_cluster_box(lenet, tmp_path, svg, 
     for pname in LENET_PARAMS:
         node = d.one(pname)
         g = next(g for g in svg.groups(root, "node") if svg.title(g) == node)
-        text = next(e for e in g if e.tag.endswith("}text"))
+        text = next(e for e in g.iter() if e.tag.endswith("}text"))  # inside the tooltip's <a>
+        assert text.text == pname
         x, y = float(text.get("x")), float(text.get("y"))
         x0, x1, y0, y1 = boxes[d.cluster_of[node]]
         assert x0 <= x <= x1 and y0 <= y <= y1, (pname, (x, y), boxes[d.cluster_of[node]])
@@ -100,3 +106,41 @@ def test_rendered_parameters_lie_inside_their_cluster_box(lenet, tmp_path, svg, 
         assert others == [d.cluster_of[node]]
     w, h = svg.png_size(png_file.read_bytes())
     assert w > 200 and h > 100
+
+
+def test_depth_one_draws_one_node_per_module_call(lenet, dot_of):
+    model, loss, _ = lenet
+    d = dot_of(draw_forward(loss, modules=model, depth=1))
+    assert d.clusters == {} and d.op_nodes() == []
+    params = {"conv1": 6 * 1 * 25 + 6, "conv2": 16 * 6 * 25 + 16, "conv3": 120 * 16 * 25 + 120,
+              "fc1": 120 * 84 + 84, "fc2": 84 * 10 + 10}
+    assert sum(params.values()) == sum(p.data.size for p in model.parameters())
+    kinds = {"conv": "Conv2d", "pool": "AvgPool2d", "fc": "Linear"}
+    boxes = {}
+    for m in LENET_MODULES:
+        kind = kinds[m.rstrip("0123456789")]
+        head = f"{m}: {kind}" + (f" ({params[m]:,} params)" if m in params else "")
+        boxes[m] = d.one(head)
+    assert d.label(boxes["conv1"])[1] == "(2, 1, 32, 32) -> (2, 6, 28, 28)"
+    assert d.label(boxes["fc2"])[1] == "(2, 84) -> (2, 10)"
+    # the modules follow each other: every box is reached from the one before it (through a tanh or not)
+    succ = {}
+    for s, t, _ in d.edges:
+        succ.setdefault(s, set()).add(t)
+
+    def reaches(a, b, steps=3):
+        frontier = {a}
+        for _ in range(steps):
+            frontier = {t for n in frontier for t in succ.get(n, ())}
+            if b in frontier:
+                return True
+        return False
+
+    for a, b in zip(LENET_MODULES, LENET_MODULES[1:]):
+        assert reaches(boxes[a], boxes[b]), (a, b)
+    (loss_box,) = [n for n in d.value_nodes() if d.label(n)[0].startswith("L = ")]
+    assert reaches(boxes["fc2"], loss_box, 1)
+    # colour: the gradient reaching each module's output; the loss itself is the reddest
+    assert d.nodes[loss_box]["fillcolor"] == "#cc2020"
+    with pytest.raises(ValueError, match="depth must be at least 1"):
+        draw_forward(loss, modules=model, depth=0)

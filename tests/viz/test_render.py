@@ -2,9 +2,11 @@
 
 import inspect
 import pathlib
+import re
 import subprocess
 import sys
 import textwrap
+import zlib
 
 import graphviz
 import graphviz.backend.dot_command as dot_command
@@ -14,6 +16,7 @@ import nn
 import viz
 import viz.renderer
 from viz import RendererNotFound, draw_backward, draw_forward, render, tanh_chain
+from viz.layout import smallest_label
 
 
 def drawn_nodes(dot) -> set[str]:
@@ -30,6 +33,19 @@ def test_find_renderer_finds_a_program():
     assert viz.use_renderer() == found
 
 
+def node_texts(g) -> list[str]:
+    """The text lines drawn in a node group (nested inside the tooltip's <a>)."""
+    return [e.text for e in g.iter() if e.tag.endswith("}text")]
+
+
+def node_tooltip(g) -> str | None:
+    """The tooltip of a node group: the xlink:title of the <a> that wraps its shapes."""
+    for e in g.iter():
+        if e.tag.endswith("}a"):
+            return e.get("{http://www.w3.org/1999/xlink}title")
+    return None
+
+
 @pytest.mark.parametrize("which", ["forward", "backward", "forward-skip", "backward-skip"])
 def test_render_writes_svg_and_png(which, tmp_path, svg, dot_of):
     theta, c = tanh_chain(4, skip=which.endswith("skip"))
@@ -42,15 +58,84 @@ def test_render_writes_svg_and_png(which, tmp_path, svg, dot_of):
     assert len(nodes) == len(drawn_nodes(d))
     assert {svg.title(g) for g in nodes} == drawn_nodes(d)
     assert len(svg.groups(root, "edge")) == len(d.edges)
-    texts = {e.text for g in nodes for e in g if e.tag.endswith("}text")}
-    assert "theta" in texts
+    for g in nodes:  # every node: its label's lines as text, its tooltip on hover
+        name = svg.title(g)
+        assert node_texts(g) == d.label(name), name
+        assert node_tooltip(g) == d.nodes[name]["tooltip"], name
+    texts = {t for g in nodes for t in node_texts(g)}
+    assert ("theta" if which.startswith("forward") else "tanh1") in texts
+    # the caption is the graph's own text, not a node
+    graph_texts = [e.text for e in root.iter() if e.tag.endswith("}text")]
+    assert d.graph["label"] in graph_texts and d.graph["label"] not in texts
     png = (tmp_path / "x.png").read_bytes()
     w, h = svg.png_size(png)
     assert 100 < w < 20_000 and 30 < h < 20_000
-    assert w > h  # rankdir=LR: a chain is wide
+    # the direction was chosen (rankdir=None): the forward chain is wide left to right, tall top to bottom
+    assert d.graph["rankdir"] in ("LR", "TB")
+    if which.startswith("forward"):
+        assert (w > h) == (d.graph["rankdir"] == "LR")
     width_pt = float(root.get("width").removesuffix("pt"))
     height_pt = float(root.get("height").removesuffix("pt"))
     assert w == pytest.approx(width_pt * 96 / 72, abs=3) and h == pytest.approx(height_pt * 96 / 72, abs=3)
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_render_follows_an_explicit_rankdir(rankdir, tmp_path, svg):
+    theta, c = tanh_chain(4)
+    (png,) = render(draw_forward(c, rankdir=rankdir), tmp_path / "x", formats=("png",))
+    w, h = svg.png_size(png.read_bytes())
+    assert (w > h) == (rankdir == "LR")
+
+
+def pdf_text(data: bytes) -> str:
+    """The text shown by a PDF's content streams (fpdf2 writes them Flate-compressed, text as (..) Tj)."""
+    out = []
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        try:
+            body = zlib.decompress(m.group(1))
+        except zlib.error:
+            body = m.group(1)
+        out += [t.replace(rb"\(", b"(").replace(rb"\)", b")").decode("latin-1")
+                for t in re.findall(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", body)]
+    return "\n".join(out)
+
+
+def test_render_for_a_slide_in_three_formats(tmp_path, svg, dot_of):
+    theta, c = tanh_chain(4)
+    picture = draw_backward(c, wrt=theta)
+    files = render(picture, tmp_path / "s", formats=("svg", "png", "pdf"), size="slide")
+    assert files == [tmp_path / "s.svg", tmp_path / "s.png", tmp_path / "s.pdf"]
+    # SVG and PNG fill a 1920 x 1080 frame: one side touches it, the other fits inside
+    root = svg.parse(files[0].read_text())
+    w_px, h_px = float(root.get("width").removesuffix("px")), float(root.get("height").removesuffix("px"))
+    assert (round(w_px) == 1920 and h_px <= 1081) or (round(h_px) == 1080 and w_px <= 1921), (w_px, h_px)
+    w, h = svg.png_size(files[1].read_bytes())
+    assert w == pytest.approx(w_px, rel=0.02) and h == pytest.approx(h_px, rel=0.02)
+    assert max(w / 1920, h / 1080) == pytest.approx(1, abs=0.02)
+    # the PDF is vector, its text searchable: every box's name and the caption are in it
+    data = files[2].read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    text = pdf_text(data)
+    d = dot_of(picture)
+    for name in d.value_nodes():
+        assert d.label(name)[0] in text, d.label(name)[0]
+    assert d.graph["label"] in text
+    # size="slide" beats the default layout, or ties with it, on the smallest text once scaled
+    plain = picture.pipe(format="svg", encoding="utf-8")
+    slide = files[0].read_text()
+    assert smallest_label(slide) >= smallest_label(plain) * 0.98
+
+
+def test_render_rejects_bad_formats_and_sizes(tmp_path):
+    _, c = tanh_chain(2)
+    picture = draw_forward(c)
+    for formats in (("svg", "gif"), (), "jpeg"):
+        with pytest.raises(ValueError, match="formats must be among"):
+            render(picture, tmp_path / "x", formats=formats)
+    with pytest.raises(ValueError, match="size must be None or 'slide'"):
+        render(picture, tmp_path / "x", size="poster")
+    assert list(tmp_path.iterdir()) == []
+    assert render(picture, tmp_path / "x", formats="pdf") == [tmp_path / "x.pdf"]
 
 
 def test_render_only_the_formats_asked_and_makes_the_folder(tmp_path, svg):
@@ -61,15 +146,26 @@ def test_render_only_the_formats_asked_and_makes_the_folder(tmp_path, svg):
     svg.parse(files[0].read_text())
 
 
-def test_repr_mimebundle_is_svg_text(svg):
+def test_repr_mimebundle_is_fitted_html_and_svg_text(svg):
     _, c = tanh_chain(3)
     picture = draw_forward(c)
     bundle = picture._repr_mimebundle_()
-    assert isinstance(bundle, dict) and set(bundle) == {"image/svg+xml"}
+    assert isinstance(bundle, dict) and set(bundle) == {"text/html", "image/svg+xml", "text/plain"}
     text = bundle["image/svg+xml"]
     assert isinstance(text, str)
     root = svg.parse(text)
-    assert len(svg.groups(root, "node")) == 8  # theta, 3 x (op, value), legend
+    assert len(svg.groups(root, "node")) == 7  # theta, 3 x (op, value); the legend is the graph label
+    # the HTML: the same picture inline, scaled to the cell's width (never wider than it is)
+    html = bundle["text/html"]
+    assert html.startswith("<div") and html.endswith("</div>")
+    inner = svg.parse(html[html.index("<svg"):html.rindex("</div>")])
+    assert inner.get("width") == "100%" and inner.get("height") is None
+    assert "max-width:" in inner.get("style") and "height:auto" in inner.get("style")
+    assert inner.get("viewBox") == root.get("viewBox")
+    titles = [svg.title(g) for g in svg.groups(root, "node")]
+    assert [svg.title(g) for g in svg.groups(inner, "node")] == titles
+    assert picture._repr_html_() == html
+    assert isinstance(bundle["text/plain"], str)
     assert isinstance(picture.pipe(format="svg"), bytes)
 
 

@@ -92,21 +92,26 @@ def test_shared_scale_shows_vanishing_versus_alive(n, dot_of):
     scale = GradientScale(1e-4, 2.0)
     theta, c = tanh_chain(n)
     theta_r, c_res = tanh_chain(n, skip=True)
-    plain = dot_of(draw_forward(c, scale=scale))
-    skip = dot_of(draw_forward(c_res, scale=scale))
+    plain = dot_of(draw_forward(c, scale=scale, collapse=0))  # every tanh drawn, not one "tanh x 30"
+    skip = dot_of(draw_forward(c_res, scale=scale, collapse=0))
     plain_theta = plain.nodes[plain.one("theta")]["fillcolor"]
     skip_theta = skip.nodes[skip.one("theta")]["fillcolor"]
     assert plain_theta == scale.color(chain_derivative(n, 0.5))
     assert skip_theta == scale.color(chain_derivative(n, 0.5, True))
     assert luminance(plain_theta) > luminance(skip_theta) + 20  # whiter: the gradient has vanished
     # the same holds for the output of the backward pictures
-    plain_b = dot_of(draw_backward(c, wrt=theta, scale=scale))
-    skip_b = dot_of(draw_backward(c_res, wrt=theta_r, scale=scale))
+    plain_b = dot_of(draw_backward(c, wrt=theta, scale=scale, collapse=0))
+    skip_b = dot_of(draw_backward(c_res, wrt=theta_r, scale=scale, collapse=0))
     pb = plain_b.nodes[plain_b.one("dC/dtheta")]["fillcolor"]
     sb = skip_b.nodes[skip_b.one("dC_res/dtheta")]["fillcolor"]
     assert (pb, sb) == (plain_theta, skip_theta)
-    for d in (plain, skip, plain_b, skip_b):
-        assert "white 0.0001 .. red 2" in d.nodes["legend"]["label"]
+    for d in (plain, skip, plain_b, skip_b):  # the legend: the graph label's caption line
+        assert d.graph["label"].endswith("white 0.0001 .. red 2")
+    # and a collapsed drawing (the default for a run of 30) colours its ends the same
+    folded = dot_of(draw_forward(c, scale=scale))
+    assert len(folded.value_nodes()) == 2
+    assert folded.nodes[folded.one("theta")]["fillcolor"] == plain_theta
+    assert folded.nodes[folded.one("C")]["fillcolor"] == scale.color(1.0)
     # every colour in the forward pictures is scale.color of the gradient the node shows
     a = chain_activations(n, 0.5)
     for d, is_skip in ((plain, False), (skip, True)):
@@ -122,9 +127,21 @@ def test_shared_scale_shows_vanishing_versus_alive(n, dot_of):
 
 
 def test_default_scale_covers_each_picture(dot_of):
-    """Without a shared scale each picture spans its own range: theta is white in both (smallest)."""
+    """Without a shared scale each picture spans its own range, from its smallest gradient to its largest:
+    without the skip theta's is the smallest (white), with it theta's is the largest (red)."""
+    a = chain_activations(30, 0.5)
     _, c = tanh_chain(30)
     d = dot_of(draw_forward(c))
     assert d.nodes[d.one("theta")]["fillcolor"] == WHITE
     assert d.nodes[d.one("C")]["fillcolor"] == RED
-    assert f"white {chain_derivative(30, 0.5):.4g} .. red 1" in d.nodes["legend"]["label"]
+    assert d.graph["label"] == (f"colour = |dC/d node| (rms for tensors), "
+                                f"log scale: white {chain_derivative(30, 0.5):.4g} .. red 1")
+    _, c_res = tanh_chain(30, skip=True)
+    d = dot_of(draw_forward(c_res, collapse=0))
+    low, high = float(np.prod(1 - a[1:] ** 2)), chain_derivative(30, 0.5, True)  # tanh1's, theta's
+    assert d.graph["label"] == (f"colour = |dC_res/d node| (rms for tensors), "
+                                f"log scale: white {low:.4g} .. red {high:.4g}")
+    assert d.nodes[d.one("theta")]["fillcolor"] == RED
+    assert d.nodes[d.one("tanh1")]["fillcolor"] == WHITE
+    middle = GradientScale(low, high).color(1.0)
+    assert d.nodes[d.one("C_res")]["fillcolor"] == middle and middle not in (WHITE, RED)

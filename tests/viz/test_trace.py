@@ -17,6 +17,7 @@ import pytest
 import autograd
 from autograd import Tensor
 from viz import Graph, chain_activations, chain_derivative, tanh_chain, trace
+from viz.trace import path_edges
 
 NS = [1, 2, 5, 20]
 
@@ -177,3 +178,57 @@ def test_backward_graph_counts(n, skip):
     # the seed starts the chain of adjoints (and, with the skip, is also theta's direct gradient)
     seed_users = [g.nodes[j].op for j in consumers[g.index[id(seed)]]]
     assert seed_users == (["mul", "add"] if skip else ["mul"])
+
+
+# --- trace(..., stop=): a backward graph without the forward history -----------------------------------
+
+
+@pytest.mark.parametrize("skip", [False, True])
+@pytest.mark.parametrize("n", NS)
+def test_backward_graph_stopped_at_the_forward_values(n, skip):
+    theta, c = tanh_chain(n, skip=skip)
+    forward = trace(c)
+    (d,) = autograd.grad(c, theta, create_graph=True)
+    full, g = trace(d), trace(d, stop=forward.nodes)
+    # the forward values the VJPs read are kept, as given; what they were computed from is not
+    tanhs = [t for t in g.nodes if t.op == "tanh"]
+    assert len(tanhs) == n and all(t in forward.nodes for t in tanhs)
+    assert theta not in g.nodes and id(theta) not in g.index
+    assert len(g) == len(full) - 1 == 5 * n + 1 + skip
+    assert len(g.edges) == len(full.edges) - n == 6 * n + 2 * skip  # no tanh_{k-1} -> tanh_k edges
+    assert not any(g.nodes[c_].op == "tanh" for _, c_, _ in g.edges)  # a stop node has no inputs drawn
+    # and the rest is the same graph: the same nodes (a stop node placed like a leaf, just before its
+    # first user), the same edges between them
+    kept = [t for t in full.nodes if t is not theta]
+    assert sorted(id(t) for t in g.nodes) == sorted(id(t) for t in kept)
+    recorded = [id(t) for t in g.nodes if t.op not in (None, "tanh")]  # the backward ops: creation order
+    assert recorded == [id(t) for t in kept if t.op not in (None, "tanh")]
+    by_id = {id(t): i for i, t in enumerate(g.nodes)}
+    expected = sorted((by_id[id(full.nodes[p])], by_id[id(full.nodes[c_])], s) for p, c_, s in full.edges
+                      if full.nodes[c_].op != "tanh")
+    assert sorted(g.edges) == expected
+    assert g.roots == [g.index[id(d)]]
+    assert all(p < c_ for p, c_, _ in g.edges)
+
+
+def test_stop_at_a_root_or_at_nothing():
+    theta, c = tanh_chain(3)
+    g = trace(c, stop=[c])
+    assert g.nodes == [c] and g.edges == [] and g.roots == [0]
+    assert trace(c, stop=()).edges == trace(c).edges
+
+
+# --- path_edges: the edges of a highlighted path ---------------------------------------------------------
+
+
+def test_path_edges_on_the_skip_chain():
+    theta, c = tanh_chain(3, skip=True)
+    g = trace(c)  # theta, tanh1, tanh2, tanh3, add: edges 0->1, 1->2, 2->3, 3->4, 0->4
+    assert path_edges(g, [0], g.roots) == {(0, 1), (1, 2), (2, 3), (3, 4), (0, 4)}
+    assert path_edges(g, [2], g.roots) == {(2, 3), (3, 4)}
+    assert path_edges(g, [0], [2]) == {(0, 1), (1, 2)}
+    assert path_edges(g, [3], [1]) == set()  # edges run from inputs to results only
+    assert path_edges(g, g.roots, g.roots) == set()
+    x = Tensor(2.0, requires_grad=True)
+    y = x * x  # a tensor used twice: one edge pair (x, y) for both slots
+    assert path_edges(trace(y), [0], [1]) == {(0, 1)}
