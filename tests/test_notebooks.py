@@ -14,9 +14,10 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_the_four_notebooks_exist():
+def test_the_five_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == [
-        "cross-correlation.ipynb", "gradient-checking.ipynb", "lenet5.ipynb", "skip-connections.ipynb",
+        "cross-correlation.ipynb", "gradient-checking.ipynb", "lenet5.ipynb",
+        "pooling-and-inductive-bias.ipynb", "skip-connections.ipynb",
     ]
 
 
