@@ -6,6 +6,7 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+FORMATS := --format svg --format png --format pdf
 
 .PHONY: demo test lint bench notebook clean
 
@@ -18,11 +19,12 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(PY) -m viz table
 	$(PY) -m nn.train --save out/lenet5.npz
-	$(PY) -m viz tanh-chain --n 4 --out out
-	$(PY) -m viz tanh-chain --n 4 --skip --out out
-	$(PY) -m viz lenet --out out
+	$(PY) -m viz tanh-chain --n 4 --size slide $(FORMATS) --out out
+	$(PY) -m viz tanh-chain --n 4 --skip --size slide $(FORMATS) --out out
+	$(PY) -m viz lenet --size slide $(FORMATS) --out out
+	$(PY) -m viz seed-figures --size slide $(FORMATS) --out out
 	$(PY) -m viz gradient-vs-depth --out out
-	@echo "Pictures of the graphs and the gradient-vs-depth figure are in out/"
+	@echo "Slide-ready pictures (SVG, PNG 1920x1080, PDF) of the graphs and the seed's figures are in out/"
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
