@@ -234,10 +234,13 @@ def _sources() -> list[str]:
         out.append(draw_forward(c).source)
         out.append(draw_backward(c, wrt=theta).source)
         out.append(draw_backward(c, wrt=theta, collapse=3).source)
+        out.append(draw_backward(c, wrt=theta, highlight=[theta], values=True).source)
     x, y, _, _ = nn.data.load_digits()
     model = nn.LeNet5(seed=0)
     loss = nn.functional.cross_entropy(model(x[:2]), y[:2])
     out.append(draw_forward(loss, modules=model).source)
+    out.append(draw_forward(loss, modules=model, depth=1, values=True).source)
+    out.append(draw_forward(loss, modules=model, values=True).source)
     return out
 
 
