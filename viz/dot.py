@@ -216,18 +216,7 @@ def draw_backward(root: Tensor, wrt=None, *, values: bool = False, highlight=(),
     seed = Tensor(np.ones(root.shape, dtype=root.dtype), requires_grad=True, name=f"d{rname}")
     with record_backward() as records:
         gradients = grad(root, wrt, grad_outputs=seed, create_graph=True, allow_unused=True)
-    adjoint_names: dict[int, list[str]] = {}
-    for step in records[0].steps:
-        adjoint_names.setdefault(id(step.adjoint), []).append(f"d{rname}/d{fnames[id(step.node)]}")
-    sends_to: dict[int, int] = {}  # id(input) -> how many parts its gradient is the sum of
-    for step in records[0].steps:
-        for send in step.sends:
-            sends_to[id(send.input)] = sends_to.get(id(send.input), 0) + 1
-    for step in records[0].steps:  # a part of a gradient that is summed with others: where it came from
-        for send in step.sends:
-            if id(send.grad) not in adjoint_names and sends_to[id(send.input)] > 1:
-                via = f"d{rname}/d{fnames[id(send.input)]} via {fnames[id(step.node)]}"
-                adjoint_names[id(send.grad)] = [via]
+    adjoint_names = _adjoint_names(records[0], rname, fnames)
     outputs = [g for g in gradients if g is not None]
     graph = trace(outputs, stop=forward.nodes)
     names, exprs, on_path = _backward_names(graph, seed, fnames, rname, adjoint_names)
@@ -285,6 +274,24 @@ def draw_backward(root: Tensor, wrt=None, *, values: bool = False, highlight=(),
     emit(canvas, graph, views, drawn, bold)
     canvas.rankdir = rankdir or choose_rankdir(canvas, prefer="TB")
     return canvas.finish(title, caption)
+
+
+def _adjoint_names(record, rname: str, fnames: dict) -> dict[int, list[str]]:
+    """id(backward tensor) -> what it is the gradient of, from the engine's record of the pass:
+    the adjoint each VJP received (dC/dtanh2), and each part of a gradient that several parts sum to
+    (dC/dtheta via tanh1)."""
+    names: dict[int, list[str]] = {}
+    for step in record.steps:
+        names.setdefault(id(step.adjoint), []).append(f"d{rname}/d{fnames[id(step.node)]}")
+    parts: dict[int, int] = {}  # id(input) -> how many parts its gradient is the sum of
+    for step in record.steps:
+        for send in step.sends:
+            parts[id(send.input)] = parts.get(id(send.input), 0) + 1
+    for step in record.steps:
+        for send in step.sends:
+            if id(send.grad) not in names and parts[id(send.input)] > 1:
+                names[id(send.grad)] = [f"d{rname}/d{fnames[id(send.input)]} via {fnames[id(step.node)]}"]
+    return names
 
 
 def _names_gradient_of(name: str, rname: str, fnames: dict, t) -> bool:
