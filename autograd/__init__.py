@@ -9,16 +9,17 @@ from autograd.gradcheck import GradcheckError, dotcheck, gradcheck, gradgradchec
 from autograd.inplace import InplaceError
 from autograd.record import BackwardRecord, record_backward
 from autograd.ops import (
-    add, avg_pool2d, broadcast_to, cast, correlate2d, div, exp, getitem, log, matmul, max, max_pool2d,
-    mean, mul, neg, pow, relu, reshape, scatter_add, sigmoid, sub, sum, sum_to, tanh, transpose,
-    upsample, where,
+    add, avg_pool2d, broadcast_to, cast, correlate2d, div, equal, exp, getitem, greater, greater_equal,
+    less, less_equal, log, matmul, max, max_pool2d, mean, mul, neg, not_equal, pow, relu, reshape,
+    scatter_add, sigmoid, sub, sum, sum_to, tanh, transpose, upsample, where,
 )
 
 __all__ = [
     "AnomalyError", "BackwardRecord", "Function", "GradcheckError", "InplaceError", "Tensor", "add",
     "apply", "as_tensor", "avg_pool2d", "backward", "broadcast_to", "cast", "correlate2d", "detect_anomaly",
-    "div", "dotcheck", "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck",
-    "is_grad_enabled", "log", "matmul", "max", "max_pool2d", "mean", "mul", "neg", "no_grad", "pow",
+    "div", "dotcheck", "enable_grad", "equal", "exp", "getitem", "grad", "gradcheck", "gradgradcheck",
+    "greater", "greater_equal", "is_grad_enabled", "less", "less_equal", "log", "matmul", "max",
+    "max_pool2d", "mean", "mul", "neg", "no_grad", "not_equal", "pow",
     "record_backward", "relu", "reshape", "scatter_add", "sigmoid", "sub", "sum", "sum_to", "tanh",
     "toposort", "transpose", "upsample", "where",
 ]

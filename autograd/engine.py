@@ -15,13 +15,14 @@ user drops its output: nodes only point to their inputs, so no reference cycles 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from operator import attrgetter
 
 import numpy as np
 
-from autograd import inplace
-from autograd.function import set_grad_mode
+from autograd import held, inplace
+from autograd.function import check_vjp_grad, check_vjp_result, set_grad_mode
 from autograd.record import BackwardRecord
 from autograd.ops.elementwise import cast
 from autograd.tensor import Tensor, as_tensor, grad_mode_state
@@ -132,16 +133,15 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
             if not (len(parents) == 1 and stamps[1] is parents[0].data and stamps[0] is node.data):
                 inplace.verify(node, checksums)  # the full check; the line above is its common case
             parent_grads = node._fn.vjp(g, node, needs)
+            if type(parent_grads) is not tuple or len(parent_grads) != len(parents):
+                parent_grads = check_vjp_result(node, parent_grads)  # raises unless a list of that length
             if record is not None:
                 step = record.step(node, g, parent_grads, needs)
             for p, pg, need in zip(parents, parent_grads, needs):
                 if pg is None or not need:
                     continue
-                if pg.data.shape != p.data.shape:
-                    raise RuntimeError(
-                        f"{node.op}: VJP returned a gradient of shape {pg.shape} for input "
-                        f"{parents.index(p)} of shape {p.shape} (a VJP must return each input's shape)"
-                    )
+                if type(pg) is not Tensor or pg.data.shape != p.data.shape:
+                    _check_grad(node, parent_grads, pg)
                 dtype = p.data.dtype  # a gradient takes its input's dtype
                 if pg.data.dtype is not dtype and pg.data.dtype != dtype:
                     pg = cast(pg, dtype)
@@ -154,6 +154,13 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
         if relevant is None or pid in relevant:
             results[pid] = (leaf, grads[pid])
     return results
+
+
+def _check_grad(node: Tensor, parent_grads: tuple, pg) -> None:
+    """A VJP result that is not a plain Tensor of its input's shape: fine for a Tensor subclass of the
+    right shape, else an error naming the Function, the input and what was wrong."""
+    i = next(k for k, q in enumerate(parent_grads) if q is pg)
+    check_vjp_grad(node, i, pg)
 
 
 class _current_node_cleared:
@@ -178,6 +185,23 @@ def _accumulate(grads: dict, leaves: dict, t: Tensor, g: Tensor) -> None:
         grads[id(t)] = prev + g
 
 
+_grad_lock = threading.Lock()  # held once per backward() call, while it writes .grad
+
+
+def _grad_sum(t: Tensor, g: Tensor, create_graph: bool) -> Tensor:
+    """t.grad + g (or g): a recorded sum with create_graph, else a new leaf with its own memory."""
+    prev = t._grad
+    if prev is None:
+        return g if create_graph else Tensor._leaf(np.array(g.data))  # own, writable memory
+    if prev.data.shape != t.data.shape:  # .grad is checked when assigned, but its .data can be replaced
+        name = f" {t.name!r}" if t.name else ""
+        raise ValueError(
+            f"backward: the .grad of Tensor{name} of shape {t.shape} has shape {prev.shape}; "
+            f"cannot add a gradient of shape {g.shape} to it (set .grad = None to start again)"
+        )
+    return prev + g if create_graph else Tensor._leaf(prev.data + g.data)
+
+
 def backward(output: Tensor, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
     """Accumulate d(output)/d(leaf) into `leaf.grad` for every leaf that requires grad.
 
@@ -195,14 +219,13 @@ def backward(output: Tensor, grad=None, retain_graph: bool = False, create_graph
         )
     seed = _seed(output, grad, "backward")
     results = _backprop([output], [seed], create_graph, None)
-    with set_grad_mode(create_graph, "backward"):
-        for t, g in results.values():
-            if create_graph:
-                t.grad = g if t.grad is None else t.grad + g
-            elif t.grad is None:
-                t.grad = Tensor._leaf(np.array(g.data))  # own, writable memory
-            else:
-                t.grad = Tensor._leaf(t.grad.data + g.data)
+    # .grad += g for every leaf: all sums first, then all writes, so that a failure changes no .grad;
+    # under one lock, so that threads back-propagating into a shared parameter lose no contribution
+    with _grad_lock, set_grad_mode(create_graph, "backward"):
+        sums = [(t, _grad_sum(t, g, create_graph)) for t, g in results.values()]
+        for t, total in sums:
+            t._grad = total
+    held.note(output)  # warns once if graphs of earlier backward() calls pile up (autograd/held.py)
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, retain_graph=None,

@@ -26,6 +26,9 @@ Grad mode is per thread.
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import numpy as np
 
 from autograd import anomaly, inplace
@@ -66,11 +69,29 @@ def is_grad_enabled() -> bool:
 
 
 class set_grad_mode:
-    """Context manager: record ops (`enabled`) and tag new nodes with `phase` inside the block."""
+    """Context manager: record ops (`enabled`) and tag new nodes with `phase` inside the block.
+
+    Also a decorator (`@no_grad()`): each call of the function runs under the mode; for a generator
+    function, each resumption of the generator does (the mode is not left on between `next` calls).
+    """
 
     def __init__(self, enabled: bool, phase: str | None = None):
         self.enabled = enabled
         self.phase = phase
+
+    def _fresh(self) -> set_grad_mode:
+        return set_grad_mode(self.enabled, self.phase)  # one per block: __enter__ saves state in it
+
+    def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            return functools.wraps(fn)(functools.partial(_generator_under, self._fresh, fn))
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self._fresh():
+                return fn(*args, **kwargs)
+
+        return wrapper
 
     def __enter__(self):
         enabled, phase, anomaly_on = _mode.flags
@@ -83,20 +104,34 @@ class set_grad_mode:
         return False
 
 
+def _generator_under(mode, fn, *args, **kwargs):
+    """Run the generator fn(*args, **kwargs), entering `mode()` around each of its resumptions."""
+    gen = fn(*args, **kwargs)
+    try:
+        with mode():
+            response = gen.send(None)
+        while True:
+            try:
+                request = yield response
+            except GeneratorExit:
+                with mode():
+                    gen.close()
+                raise
+            except BaseException as exc:  # thrown in by the caller: pass it on, under the mode
+                with mode():
+                    response = gen.throw(exc)
+            else:
+                with mode():
+                    response = gen.send(request)
+    except StopIteration as stop:
+        return stop.value
+
+
 class no_grad(set_grad_mode):
     """`with no_grad(): ...` computes values and records nothing (also usable as a decorator)."""
 
     def __init__(self):
         super().__init__(False)
-
-    def __call__(self, fn):
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return fn(*args, **kwargs)
-
-        wrapper.__name__ = fn.__name__
-        wrapper.__doc__ = fn.__doc__
-        return wrapper
 
 
 class enable_grad(set_grad_mode):
@@ -111,26 +146,30 @@ class enable_grad(set_grad_mode):
 
 
 _ndarray, _asarray = np.ndarray, np.asarray  # looked up once: apply runs for every op
+_REAL_SCALARS = frozenset(np.dtype(c).type for c in "?efdg" + np.typecodes["AllInteger"])  # np.float64, ...
 
 
 def apply(fn: type[Function], *inputs: Tensor, **params) -> Tensor:
     """Run `fn.forward` on the inputs' arrays; record the result as a node when a gradient can flow."""
+    a = b = None  # the input arrays in the common cases (one or two inputs, no params), kept fast
     try:
-        n = len(inputs)  # one or two inputs and no params are the common cases, kept fast
-        if params:
+        n = len(inputs)
+        if params or not 0 < n < 3:
             out = fn.forward(*[t.data for t in inputs], **params)
         elif n == 1:
-            out = fn.forward(inputs[0].data)
-        elif n == 2:
-            out = fn.forward(inputs[0].data, inputs[1].data)
+            a = inputs[0].data
+            out = fn.forward(a)
         else:
-            out = fn.forward(*[t.data for t in inputs])
+            a, b = inputs[0].data, inputs[1].data
+            out = fn.forward(a, b)
     except (ValueError, IndexError, TypeError) as err:
         # NOTE: the inputs are untouched: forwards never write into their arguments.
         arrays = [t.data for t in inputs]
         raise type(err)(f"{fn.name}: {fn.describe(arrays, params)}: {err}") from None
     if type(out) is not _ndarray:  # NumPy returns scalars for 0-d results
-        out = _asarray(out)
+        out = _asarray(out) if type(out) in _REAL_SCALARS else _forward_result(fn, out)
+    elif out is a or out is b or (a is None and _is_an_input(out, inputs)):
+        out = out.copy()  # a forward that returns its input: the result must not be the input's array
     enabled, phase, anomaly_on = _mode.flags
     if anomaly_on:
         anomaly.check(fn, out, [t.data for t in inputs], phase)
@@ -144,3 +183,54 @@ def apply(fn: type[Function], *inputs: Tensor, **params) -> Tensor:
                     node._origin = anomaly.user_frame()
                 return node
     return Tensor._leaf(out, phase)
+
+
+# ---------------------------------------------------------------------------------------------------
+# checks of what a Function returned (user-defined Functions get them wrong; built-ins pay little)
+
+
+def _is_an_input(out: np.ndarray, inputs) -> bool:
+    for t in inputs:
+        if out is t.data:
+            return True
+    return False
+
+
+def _forward_result(fn: type[Function], out) -> np.ndarray:
+    """A forward's result as an array: a NumPy array or number is fine, anything else is an error."""
+    if isinstance(out, (np.ndarray, np.generic, int, float, bool)):
+        out = _asarray(out)
+        if out.dtype.kind in "biuf":
+            return out
+        what = f"an array of dtype {out.dtype}"
+    else:
+        what = type(out).__name__
+    raise TypeError(f"{fn.name}: forward must return a NumPy array of real numbers; got {what}")
+
+
+def check_vjp_result(node: Tensor, grads) -> tuple:
+    """The engine calls this when a VJP's result is not a tuple of one entry per input: raise, naming
+    the Function and what was wrong, unless it is a list of the right length (returned as a tuple)."""
+    fn, n = node._fn, len(node.parents)
+    head = f"{fn.name}: VJP must return a tuple of {n} gradient{'s' if n != 1 else ''} (one Tensor or None"
+    head += " per input)"
+    if not isinstance(grads, (tuple, list)):
+        raise TypeError(f"{head}; got {type(grads).__name__}")
+    if len(grads) != n:
+        raise TypeError(f"{head}; got {len(grads)}")
+    return tuple(grads)
+
+
+def check_vjp_grad(node: Tensor, i: int, grad) -> None:
+    """Raise unless `grad`, sent to input i of `node`, is a Tensor of that input's shape."""
+    fn, p = node._fn, node.parents[i]
+    if not isinstance(grad, Tensor):
+        raise TypeError(
+            f"{fn.name}: VJP returned {type(grad).__name__} for input {i} (shape {p.shape}); "
+            f"a VJP must return Tensors (or None): wrap arrays as Tensor(...) and write it in Tensor ops"
+        )
+    if grad.data.shape != p.data.shape:
+        raise RuntimeError(
+            f"{fn.name}: VJP returned a gradient of shape {grad.shape} for input {i} of shape {p.shape} "
+            f"(a VJP must return each input's shape)"
+        )

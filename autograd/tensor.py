@@ -20,6 +20,7 @@ changed, and a backward pass through a graph that read the old values raises Inp
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 import threading
 from types import MappingProxyType
@@ -65,6 +66,17 @@ def _to_array(data, dtype=None, who: str = "Tensor") -> np.ndarray:
     return arr
 
 
+def _check_grad(t: Tensor, g) -> None:
+    """Raise unless `g` can be the `.grad` of `t`: a floating-point Tensor of t's shape."""
+    who = f"Tensor{f' {t.name!r}' if t.name else ''} of shape {t.data.shape}"
+    if not isinstance(g, Tensor):
+        raise TypeError(f"grad: the grad of {who} must be a Tensor or None; got {type(g).__name__}")
+    if g.data.shape != t.data.shape:
+        raise ValueError(f"grad: the grad of {who} must have its shape; got shape {g.data.shape}")
+    if g.data.dtype.kind not in _FLOAT_KINDS:
+        raise TypeError(f"grad: the grad of {who} must be floating point; got dtype {g.data.dtype}")
+
+
 def _check_requires_grad(dtype: np.dtype, flag: bool, who: str = "Tensor") -> bool:
     flag = bool(flag)
     if flag and dtype.kind not in _FLOAT_KINDS:
@@ -79,7 +91,7 @@ class Tensor:
     """An n-dimensional array (0-d for scalars) that can record the ops applied to it."""
 
     __slots__ = (
-        "data", "grad", "name", "parents", "params", "phase",
+        "data", "_grad", "name", "parents", "params", "phase",
         "_requires_grad", "_fn", "_retain", "_seq", "_origin", "_stamps", "__weakref__",
     )
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
@@ -88,7 +100,7 @@ class Tensor:
         arr = _to_array(data, dtype)
         self.data = arr
         self._requires_grad = _check_requires_grad(arr.dtype, requires_grad)
-        self.grad = None
+        self._grad = None
         self.name = name
         self.parents = ()
         self.params = NO_PARAMS
@@ -102,7 +114,7 @@ class Tensor:
         t = _new(Tensor)
         t.data = arr
         t._requires_grad = t._retain = False
-        t.grad = t.name = t._fn = None
+        t._grad = t.name = t._fn = None
         t.parents = ()
         t.params = NO_PARAMS
         # a constant made by a VJP belongs to the backward pass
@@ -114,7 +126,7 @@ class Tensor:
         t = _new(Tensor)
         t.data = arr
         t._requires_grad = True
-        t.grad = t.name = None
+        t._grad = t.name = None
         t._fn = fn
         t.parents = parents
         t.params = params
@@ -142,6 +154,17 @@ class Tensor:
         return self
 
     @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient: a Tensor of this tensor's shape, floating point; or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None):
+        if value is not None:
+            _check_grad(self, value)
+        self._grad = value
+
+    @property
     def op(self) -> str | None:
         """The name of the primitive that made this tensor; None for a leaf."""
         return None if self._fn is None else self._fn.name
@@ -165,6 +188,17 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         return self.data.dtype
+
+    def __iter__(self):
+        """Sub-tensors along the first axis, each recorded as a getitem (as iterating a NumPy array)."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        for i in range(self.data.shape[0]):
+            yield _ops.getitem(self, i)
+
+    def __contains__(self, value) -> bool:
+        """`v in t`: whether any element equals v (as PyTorch; NumPy's `in` does the same)."""
+        return bool(np.any(self.data == (value.data if isinstance(value, Tensor) else value)))
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -222,7 +256,28 @@ class Tensor:
     def __bool__(self):
         raise TypeError("Tensor: truth value is ambiguous; compare .item() or .numpy() instead")
 
+    # -- comparisons: elementwise, bool Tensors that do not require grad (autograd.ops.compare) ---
+    # NOTE: hashing stays by identity, so tensors still work as dict keys and set members; but
+    # `t in [a, b]` and `.index(t)` now compare elementwise: look tensors up by `is` or id(t).
     __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        return _ops.compare.dunder(_ops.equal, self, other)
+
+    def __ne__(self, other):
+        return _ops.compare.dunder(_ops.not_equal, self, other)
+
+    def __lt__(self, other):
+        return _ops.compare.dunder(_ops.less, self, other)
+
+    def __le__(self, other):
+        return _ops.compare.dunder(_ops.less_equal, self, other)
+
+    def __gt__(self, other):
+        return _ops.compare.dunder(_ops.greater, self, other)
+
+    def __ge__(self, other):
+        return _ops.compare.dunder(_ops.greater_equal, self, other)
 
     # -- autodiff ----------------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
@@ -232,7 +287,7 @@ class Tensor:
         backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     def zero_grad(self) -> None:
-        self.grad = None
+        self._grad = None
 
     # -- operators (each a primitive in autograd.ops, or a short composition of them) -------------
     def __add__(self, other):
@@ -354,16 +409,25 @@ def _constant(value: float | int, like_dtype) -> np.ndarray:
 
     Cached: VJPs use the same few numbers over and over. The key holds the dtype's id (hashing a dtype
     costs more than the lookup); the entry holds the dtype itself, so that id stays its own.
+    NOTE: -0.0 == 0.0 (one key, yet 1/-0.0 is -inf) and NaN != NaN (a new key each time): neither is cached.
     """
+    if value != value or (not value and math.copysign(1.0, value) < 0):  # NaN or -0.0
+        return _new_constant(value, like_dtype)
     key = (type(value), value, id(like_dtype))
     hit = _constants.get(key)
     if hit is not None:
         return hit[1]
+    arr = _new_constant(value, like_dtype)
+    if len(_constants) < 1024:
+        _constants[key] = (like_dtype, arr)
+    return arr
+
+
+def _new_constant(value: float | int, like_dtype) -> np.ndarray:
+    """A read-only 0-d array of `value`: in `like_dtype` when that is floating point."""
     floating = like_dtype is not None and like_dtype.kind == "f"
     arr = np.asarray(value, dtype=like_dtype if floating else None)
     arr.flags.writeable = False
-    if len(_constants) < 1024:
-        _constants[key] = (like_dtype, arr)
     return arr
 
 

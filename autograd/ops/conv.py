@@ -169,6 +169,9 @@ def correlate2d(x: Tensor, w: Tensor, bias: Tensor | None = None, stride=1, padd
     if x.shape[1] != w.shape[1]:
         raise ValueError(f"correlate2d: input {x.shape} has {x.shape[1]} channels but kernel {w.shape} "
                          f"expects {w.shape[1]}")
+    if 0 in w.shape[2:]:  # an empty window: the output-size formula would give more rows than the input
+        raise ValueError(f"correlate2d: kernel {w.shape} has an empty window (F1, F2 = {w.shape[2:]}); "
+                         f"input {x.shape}")
     sizes = [output_size(x.shape[2 + i], w.shape[2 + i], stride[i], padding[i], dilation[i]) for i in (0, 1)]
     if min(sizes) < 1:
         raise ValueError(f"correlate2d: kernel {w.shape[2:]} (dilation {dilation}) does not fit input "

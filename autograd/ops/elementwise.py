@@ -72,9 +72,18 @@ class Div(Function):
 
 
 class Pow(Function):
-    """z = x ** y (tensor exponent);   x_bar = g * y * x^(y-1),   y_bar = g * z * log(x)
+    """z = x ** y (tensor exponent), with PyTorch's values at the special points:
 
-    NOTE: y_bar uses log(x) only where x > 0; elsewhere it is 0 (as in PyTorch), not NaN.
+        x_bar = g * y * x^(y-1),   0 where y == 0 (also at x == 0 or NaN, where 0 * x^-1 is NaN)
+        y_bar = g * z * log(x),    0 where x == 0 and y >= 0 (the limit as x -> +0);
+                                   -inf where x == 0 and y < 0 (z = inf, log(x) = -inf);
+                                   NaN where x < 0 (log of a negative number)
+
+    The masks are constants, and each covers only the points where the formula itself fails: at y == 0
+    with an ordinary x the formula already gives 0 and stays unmasked, so the second derivative there
+    is right (d/dy of x_bar is g / x; PyTorch's mask of every y == 0 makes it 0). A masked place also
+    gets a harmless x (1) before x^(y-1) and log(x) are computed (the "double where"), so its second
+    derivative is 0, not NaN. NOTE: at y == 0 the unmasked 0 may be -0.0 where PyTorch writes 0.0.
     """
 
     name = "pow"
@@ -85,11 +94,20 @@ class Pow(Function):
         x, y = out.parents
         gx = gy = None
         if needs[0]:
-            gx = sum_to(g * y * x ** (y - 1), x.shape)
+            with np.errstate(divide="ignore", invalid="ignore"):  # x^-1 is inf at 0 (and at subnormals)
+                y_zero = (y.data == 0) & ~np.isfinite(np.reciprocal(x.data))  # (out.shape): 0*inf, 0*NaN
+            if y_zero.any():
+                gx = where(y_zero, 0, g * (y * where(y_zero, 1, x) ** (y - 1)))
+            else:  # the common case: no masks in the recorded backward graph
+                gx = g * (y * x ** (y - 1))
+            gx = sum_to(gx, x.shape)
         if needs[1]:
-            positive = x.data > 0
-            log_x = where(positive, where(positive, x, 1).log(), 0)
-            gy = sum_to(g * out * log_x, y.shape)
+            zero_base = (x.data == 0) & (y.data >= 0)  # (out.shape): the limit 0 as x -> +0
+            if zero_base.any():
+                gy = where(zero_base, 0, g * (out * where(zero_base, 1, x).log()))
+            else:  # log(x) is -inf at x == 0 with y < 0, NaN at x < 0
+                gy = g * (out * x.log())
+            gy = sum_to(gy, y.shape)
         return gx, gy
 
 
@@ -211,7 +229,7 @@ class Relu(Function):
 
 
 class Cast(Function):
-    """z = x as dtype;   x_bar = g as x.dtype"""
+    """z = x as a floating dtype;   x_bar = g as x.dtype   (casts to int or bool are not recorded)"""
 
     name = "cast"
 
@@ -253,8 +271,13 @@ def div(x, y) -> Tensor:
 
 
 def pow(x, y) -> Tensor:
-    """x ** y: a number exponent is a parameter of the op, a Tensor exponent an input."""
+    """x ** y: a number exponent is a parameter of the op, a Tensor exponent an input.
+
+    A NumPy number exponent follows mul's rule: it takes a floating x's dtype, so float32 stays float32.
+    """
     if isinstance(x, Tensor) and isinstance(y, numbers.Real) and not isinstance(y, (bool, np.bool_)):
+        if isinstance(y, np.generic) and x.data.dtype.kind == "f":
+            y = y.item()  # a Python number: NumPy keeps x's dtype (np.float64 would promote to float64)
         return apply(PowScalar, x, p=y)
     return apply(Pow, *operands(x, y, "pow"))
 
@@ -291,9 +314,26 @@ def relu(x) -> Tensor:
 
 
 def cast(x, dtype) -> Tensor:
+    """x as `dtype` (also `x.astype(dtype)`), like PyTorch's `.to(dtype)`:
+
+    - to a floating dtype: a differentiable op (its VJP casts the gradient back);
+    - to an integer or bool dtype: a constant Tensor that does not require grad, recorded nowhere
+      (rounding has no useful derivative, so no gradient flows through it);
+    - to complex, object, str, bytes and other dtypes: TypeError (Tensors hold real numbers).
+    """
     if type(x) is not Tensor:
         x = operand(x, "cast")
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as err:
+        raise TypeError(f"cast (astype): {dtype!r} is not a dtype (shape {x.shape}): {err}") from None
+    if dtype.kind not in "biuf":
+        raise TypeError(
+            f"cast (astype): cannot cast a Tensor of dtype {x.data.dtype} and shape {x.shape} to dtype "
+            f"{dtype}; Tensors hold real numbers (bool, int or float)"
+        )
     if x.data.dtype == dtype:
         return x
+    if dtype.kind != "f":  # NOTE: not differentiable, so not a node: no gradient passes the rounding
+        return Tensor._leaf(x.data.astype(dtype))
     return apply(Cast, x, dtype=dtype)

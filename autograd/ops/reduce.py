@@ -11,11 +11,15 @@ import numbers
 import numpy as np
 
 from autograd.function import Function, apply
+from autograd.ops.shape import sizes
 from autograd.tensor import Tensor, operand
 
 
 def normalize_axes(axis, ndim: int, op: str, shape) -> tuple[int, ...] | None:
-    """`axis` (None, an int or ints, negatives allowed) as sorted non-negative ints; None means all."""
+    """`axis` (None, an int or ints, negatives allowed) as sorted non-negative ints; None means all.
+
+    A 0-d tensor takes axis 0 or -1 (as PyTorch does), which reduces nothing: ().
+    """
     if axis is None:
         return None
     if isinstance(axis, numbers.Integral) and not isinstance(axis, (bool, np.bool_)):
@@ -28,6 +32,8 @@ def normalize_axes(axis, ndim: int, op: str, shape) -> tuple[int, ...] | None:
     for a in axes:
         if not isinstance(a, numbers.Integral) or isinstance(a, (bool, np.bool_)):
             raise TypeError(f"{op}: axis must be None, an int or a tuple of ints; got {axis!r}")
+        if ndim == 0 and a in (0, -1) and len(axes) == 1:
+            return ()  # a 0-d tensor: axis 0 or -1 reduces nothing (as PyTorch; NumPy's sum and max too)
         if not -ndim <= a < ndim:
             raise ValueError(f"{op}: axis {a!r} is out of range for shape {tuple(shape)}")
         out.append(int(a) % ndim)
@@ -132,8 +138,8 @@ def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
     if count == 0:
         raise ValueError(f"mean: no elements to average over (shape {x.shape}, axis {axis!r})")
-    if x.dtype.kind == "f" and count > np.finfo(x.dtype).max:  # float16 past 65504 elements: the
-        return sum(x, axes, keepdims) * (1.0 / count)         # count is inf, its reciprocal is not
+    if x.dtype == np.float16:  # as NumPy: float16 is summed in float32 (70,000 ones overflow 65504)
+        return (sum(x.astype(np.float32), axes, keepdims) / count).astype(np.float16)
     return sum(x, axes, keepdims) / count
 
 
@@ -148,7 +154,7 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum `x` down to `shape`, the inverse of broadcasting; returns `x` itself when shapes agree."""
     if type(x) is not Tensor:
         x = operand(x, "sum_to")
-    shape = tuple(shape)
+    shape = sizes(shape, "sum_to", x.shape)
     if x.data.shape == shape:
         return x
     try:
@@ -164,7 +170,7 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     if type(x) is not Tensor:
         x = operand(x, "broadcast_to")
-    shape = tuple(int(n) for n in shape)
+    shape = sizes(shape, "broadcast_to", x.shape)
     if x.data.shape == shape:
         return x
     return apply(BroadcastTo, x, shape=shape)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd as ag
-from autograd import Tensor, gradcheck, gradgradcheck
+from autograd import Tensor, grad, gradcheck, gradgradcheck
 
 MAX_SIZE = 64  # elements of any intermediate result: keeps each gradcheck cheap
 # For a longer hunt: TRACEGRAD_FUZZ=10 runs ten times as many examples, and TRACEGRAD_FUZZ_RANDOM=1 draws
@@ -691,3 +692,106 @@ def test_near_tie_detection():
     assert not _near_tie(v[1:], 1, 1e-3)  # an exact tie is allowed
     assert not _near_tie(v, 0, 1e-3)
     assert _near_tie(v, None, 1e-3) is False  # 2.0 and 2.0 tie exactly
+
+
+# --- special values: casts, -0.0, pow at 0 / negative / inf, comparisons (issue 10) --------------------
+
+# Values where ops have special cases: signed zeros, infinities, NaN, negatives, subnormals, integers.
+SPECIAL_FLOATS = st.sampled_from([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5,
+                                  3.0, 1e-310, -1e-310, 1e300])
+SPECIAL_OR_ANY = SPECIAL_FLOATS | st.floats(-4, 4, allow_subnormal=False)
+SMALL_SHAPES = hnp.array_shapes(min_dims=0, max_dims=2, max_side=3)
+
+
+def _torch_pow_grads(a, b):
+    """PyTorch's pow backward (FunctionsManual.cpp pow_backward_self / pow_backward_exponent)."""
+    with np.errstate(all="ignore"):
+        z = np.power(a, b)
+        dx = np.where(b == 0, 0.0, b * np.power(a, b - 1))
+        return z, dx, np.where((a == 0) & (b >= 0), 0.0, z * np.log(a))
+
+
+def _quietly(fn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own: log(0), 0 ** -1, inf - inf
+        return fn()
+
+
+@examples(200)
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3), data=st.data())
+def test_pow_tensor_exponent_at_special_values_is_pytorchs(shapes, data):
+    a = data.draw(hnp.arrays(np.float64, shapes.input_shapes[0], elements=SPECIAL_OR_ANY), label="x")
+    b = data.draw(hnp.arrays(np.float64, shapes.input_shapes[1], elements=SPECIAL_OR_ANY), label="y")
+    x, y = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+    z_ref, dx_ref, dy_ref = _torch_pow_grads(*np.broadcast_arrays(a, b))
+    z = _quietly(lambda: x**y)
+    np.testing.assert_array_equal(z.data, z_ref)
+    gx, gy = _quietly(lambda: grad(z.sum(), (x, y)))
+    # summed back over broadcast axes (inf + -inf is NaN there, in both)
+    np.testing.assert_array_equal(gx.data, _quietly(lambda: ag.sum_to(Tensor(dx_ref), a.shape).data))
+    np.testing.assert_array_equal(gy.data, _quietly(lambda: ag.sum_to(Tensor(dy_ref), b.shape).data))
+
+
+@examples(100)
+@given(x=hnp.arrays(np.float64, SMALL_SHAPES, elements=SPECIAL_OR_ANY),
+       p=st.sampled_from([0, 1, 2, 3, -1, -2, 0.5, -0.5, 1.5, np.float64(2), np.float32(0.5)]))
+def test_pow_number_exponent_at_special_values(x, p):
+    """x ** p: NumPy's value; PyTorch's pow_backward: 0 where p == 0, else p * x^(p-1)."""
+    t = Tensor(x, requires_grad=True)
+    z = _quietly(lambda: t**p)
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(z.data, np.power(x, float(p)))
+        expected = np.zeros_like(x) if p == 0 else float(p) * np.power(x, float(p) - 1)
+    (g,) = _quietly(lambda: grad(z.sum(), t))
+    np.testing.assert_array_equal(g.data, expected)
+
+
+@examples(60)
+@given(x=hnp.arrays(np.float64, SMALL_SHAPES, elements=st.sampled_from([0.0, -0.0, 1.0, -1.0])))
+def test_signed_zeros_keep_their_sign(x):
+    """-0.0 and 0.0 are different numbers to 1/x and pow: values as NumPy, sign and all (issue 10, item 5)."""
+    t = Tensor(x, requires_grad=True)
+    cases = [(lambda u: 1 / u, lambda a: 1 / a), (lambda u: u * -0.0, lambda a: a * -0.0),
+             (lambda u: 1 / (u * -0.0), lambda a: 1 / (a * -0.0)), (lambda u: u**-1, lambda a: a**-1.0),
+             (lambda u: -u, np.negative), (lambda u: u - 0.0, lambda a: a - 0.0)]
+    for op, ref in cases:
+        expected = _quietly(lambda ref=ref: ref(x))
+        out = _quietly(lambda op=op: op(t))
+        np.testing.assert_array_equal(out.data, expected)
+        np.testing.assert_array_equal(np.signbit(out.data), np.signbit(expected))
+    check = ag.equal(t, -0.0)
+    np.testing.assert_array_equal(check.data, x == 0)  # but -0.0 == 0.0, as NumPy says
+
+
+@examples(100)
+@given(x=hnp.arrays(np.float64, SMALL_SHAPES, elements=SPECIAL_OR_ANY),
+       dtype=st.sampled_from([np.int8, np.int32, np.int64, np.uint8, np.bool_, np.float16, np.float32,
+                              np.float64, np.complex128, np.object_, np.str_, np.bytes_]))
+def test_casts(x, dtype):
+    """int/bool: NumPy's values, a constant (no grad, no node); float: differentiable; others: refused."""
+    t = Tensor(x, requires_grad=True)
+    kind = np.dtype(dtype).kind
+    if kind not in "biuf":
+        with pytest.raises(TypeError, match="cast"):
+            t.astype(dtype)
+        return
+    y = _quietly(lambda: t.astype(dtype))
+    np.testing.assert_array_equal(y.data, _quietly(lambda: x.astype(dtype)))  # NaN to int: NumPy's value
+    if kind != "f":
+        assert not y.requires_grad and y.op is None
+        return
+    assert y.requires_grad
+    (g,) = _quietly(lambda: grad(y.sum(), t))
+    assert g.dtype == np.float64
+    np.testing.assert_array_equal(g.data, np.ones(x.shape))
+
+
+@examples(100)
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3), data=st.data(),
+       name=st.sampled_from(["equal", "not_equal", "less", "less_equal", "greater", "greater_equal"]))
+def test_comparisons_at_special_values(shapes, data, name):
+    a = data.draw(hnp.arrays(np.float64, shapes.input_shapes[0], elements=SPECIAL_OR_ANY), label="x")
+    b = data.draw(hnp.arrays(np.float64, shapes.input_shapes[1], elements=SPECIAL_OR_ANY), label="y")
+    m = getattr(ag, name)(Tensor(a, requires_grad=True), b)
+    assert m.dtype == np.bool_ and not m.requires_grad and m.op is None
+    np.testing.assert_array_equal(m.data, getattr(np, name)(a, b))

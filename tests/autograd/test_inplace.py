@@ -204,3 +204,125 @@ def test_changes_to_leaves_of_any_memory_layout_are_caught(layout):
     arr[1, 2] += 1.0
     with pytest.raises(InplaceError, match="changed in place"):
         loss.backward()
+
+
+# --- views: a read-only array that looks into writable memory still changes (issue 10, item 1) ---------
+
+
+def test_write_into_the_base_of_a_detached_transpose_is_caught():
+    w = leaf(np.arange(6.0).reshape(2, 3), name="w")
+    v = leaf(np.ones((3, 2)))
+    d = w.T.detach()  # a read-only view of w.data
+    loss = (v * d).sum()
+    w.data += 10.0
+    with pytest.raises(InplaceError, match=r"input 1 of 'mul' \(shape \(3, 2\)\).*view"):
+        loss.backward()
+    assert v.grad is None and w.grad is None
+
+
+def test_write_into_the_base_of_a_reshape_is_caught_by_grad():
+    w = leaf([1.0, 2.0, 3.0])
+    y = w.reshape(3, 1)
+    z = (y * y).sum()
+    w.data += 1.0  # dz/dy would come out [4, 6, 8] instead of [2, 4, 6]
+    with pytest.raises(InplaceError, match="'mul'"):
+        grad(z, y)
+
+
+def test_write_into_the_base_of_a_broadcast_constant_is_caught():
+    x = Tensor(np.array([1.0, 2.0]))  # does not require grad: broadcast_to is not recorded
+    w = leaf(np.ones((3, 2)))
+    b = x.broadcast_to((3, 2))
+    loss = (w * b).sum()
+    x.data[0] = 100.0
+    with pytest.raises(InplaceError, match="input 1 of 'mul'"):
+        loss.backward()
+    assert w.grad is None
+
+
+VIEWS = {
+    "transpose": lambda w: w.T,
+    "reshape": lambda w: w.reshape(6),
+    "broadcast_to": lambda w: w.broadcast_to((4, 2, 3)),
+    "basic slice": lambda w: w[1:, ::2],
+    "int index": lambda w: w[0],
+    "new axis": lambda w: w[None],
+    "ellipsis": lambda w: w[..., 1],
+    "view of a view": lambda w: w.T[1:][:, ::-1],
+    "detach": lambda w: w.detach(),
+    "detach of a view": lambda w: w.T.detach(),
+    "detach of a slice": lambda w: w[:, 1:].detach(),
+}
+
+
+@pytest.mark.parametrize("write", ["element", "augmented", "numpy()"])
+@pytest.mark.parametrize("view", list(VIEWS))
+@pytest.mark.parametrize("requires_grad", [True, False])
+def test_writes_into_the_base_of_any_view_are_caught(view, write, requires_grad):
+    w = Tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=requires_grad, name="w")
+    u = VIEWS[view](w)
+    v = leaf(np.full(u.shape, 0.5))
+    loss = (u * v).tanh().sum()  # mul's VJP reads u
+    if write == "element":
+        w.data[[0, 1, 1], [0, 1, 2]] = -5.0  # one element in each view
+    elif write == "augmented":
+        w.data *= 2.0
+    else:
+        w.numpy()[...] = 0.0
+    with pytest.raises(InplaceError, match="changed in place"):
+        loss.backward()
+    assert v.grad is None and w.grad is None
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_views_of_unchanged_arrays_give_the_right_gradient(view):
+    """No false alarm: the same views, nothing written; the training-loop order (write after backward)."""
+    w = leaf(np.arange(1.0, 7.0).reshape(2, 3))
+    for _ in range(2):
+        u = VIEWS[view](w)
+        v = leaf(np.full(u.shape, 0.5))
+        (u * v).sum().backward()
+        np.testing.assert_array_equal(v.grad.data, u.data)
+        w.data -= 0.1  # after backward: fine
+
+
+def test_views_of_read_only_memory_are_not_checksummed():
+    frozen = np.frombuffer(np.arange(6.0).tobytes())  # read-only, its base is immutable bytes
+    x = Tensor(frozen.reshape(2, 3).T)  # Tensor() copies; make a leaf that keeps the view instead
+    x.data = frozen.reshape(2, 3).T
+    w = leaf(np.ones((3, 2)))
+    loss = (w * x).sum()
+    assert loss.parents[0]._stamps[2] is x.data  # nothing can change it: no checksum kept
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.data, frozen.reshape(2, 3).T)
+
+
+def test_broadcast_views_are_checksummed_over_their_distinct_elements():
+    from autograd.inplace import checksum
+
+    row = np.arange(5.0)
+    assert checksum(np.broadcast_to(row, (10_000, 5))) == checksum(row[None])
+
+
+class _OutputIsAView(ag.Function):
+    """z = the first 2 entries of a global array (a view);   x_bar = g * z (reads its output)"""
+
+    name = "global_view"
+    store = np.array([1.0, 2.0, 3.0])
+
+    @staticmethod
+    def forward(x):
+        return _OutputIsAView.store[:2]
+
+    @staticmethod
+    def vjp(g, out, needs):
+        return (g * out,)
+
+
+def test_a_node_output_that_is_a_view_of_writable_memory_is_checked():
+    x = leaf([0.0, 0.0])
+    y = ag.apply(_OutputIsAView, x)
+    _OutputIsAView.store[0] = 50.0
+    with pytest.raises(InplaceError, match=r"the output of 'global_view'.*changed in place"):
+        y.backward(np.ones(2))
+    _OutputIsAView.store[0] = 1.0

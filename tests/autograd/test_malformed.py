@@ -338,7 +338,9 @@ def test_matmul_rejects_shapes_that_do_not_align(s, t):
 @given(shape=SHAPES, data=st.data())
 def test_reductions_reject_axes_out_of_range(shape, data):
     ndim = len(shape)
-    bad = data.draw(st.integers(-ndim - 3, -ndim - 1) | st.integers(ndim, ndim + 3), label="bad axis")
+    # a 0-d tensor takes axis 0 and -1 (as PyTorch; NumPy's sum and max too): reducing nothing
+    low, high = (-ndim - 3, -ndim - 1) if ndim else (-4, -2)
+    bad = data.draw(st.integers(low, high) | st.integers(max(ndim, 1), ndim + 3), label="bad axis")
     good = data.draw(st.lists(st.integers(0, ndim - 1), max_size=2, unique=True) if ndim else st.just([]),
                      label="other axes")
     axis = data.draw(st.sampled_from([bad, tuple(good) + (bad,)]), label="axis")
@@ -430,9 +432,9 @@ def test_binary_ops_with_nan_and_inf(name):
     with np.errstate(all="ignore"):
         value = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b, "pow": np.power(a, b)}[name]
         dx = {"add": np.ones_like(a), "sub": np.ones_like(a), "mul": b, "div": 1.0 / b,
-              "pow": b * np.power(a, b - 1)}[name]
+              "pow": np.where(b == 0, 0.0, b * np.power(a, b - 1))}[name]  # PyTorch: 0 where y == 0
         dy = {"add": np.ones_like(a), "sub": -np.ones_like(a), "mul": a, "div": -(a / b) / b,
-              "pow": value * np.where(a > 0, np.log(np.where(a > 0, a, 1.0)), 0.0)}[name]  # z log x, x > 0
+              "pow": np.where((a == 0) & (b >= 0), 0.0, value * np.log(a))}[name]  # PyTorch: z log x
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         z = BINARY[name](x, y)
@@ -824,3 +826,113 @@ def test_gradient_accumulates_into_a_read_only_grad_without_writing_it():
     (x * 2.0).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [3.0, 4.0, 5.0])
     np.testing.assert_array_equal(held, [1.0, 2.0, 3.0])
+
+
+# --- sizes, axes and indices that are not what they seem (issue 10, round two) ------------------------
+
+
+SIZE_OPS = {
+    "reshape": lambda x, shape: ag.reshape(x, shape),
+    "broadcast_to": lambda x, shape: ag.broadcast_to(x, shape),
+    "sum_to": lambda x, shape: ag.sum_to(x, shape),
+}
+
+
+@pytest.mark.parametrize("size", [2.0, 2.5, True, np.float64(2), "2", None], ids=repr)
+@pytest.mark.parametrize("name", SIZE_OPS)
+def test_ops_taking_a_shape_refuse_sizes_that_are_not_integers(name, size):
+    """reshape(3.9, 2) was (3, 2), broadcast_to((2.5, 6)) was (2, 6), sum_to a bare NumPy TypeError."""
+    x = with_grad(np.ones((2, 6)))
+    with unchanged(x), raises(TypeError, name, repr(size), "(2, 6)"):
+        SIZE_OPS[name](x, (size, 6) if name != "reshape" else (size, 6))
+
+
+def test_scatter_add_refuses_a_float_shape():
+    from autograd.ops.shape import scatter_add
+
+    x = with_grad(np.ones(2))
+    with unchanged(x), raises(TypeError, "scatter_add", "3.7"):
+        scatter_add(x, slice(0, 2), (3.7,))
+
+
+def test_broadcast_to_takes_an_int_as_numpy_does():
+    assert ag.broadcast_to(Tensor(1.0), 3).shape == np.broadcast_to(1.0, 3).shape == (3,)
+
+
+@pytest.mark.parametrize("axes", [(1.5, 0), (True, 0), (1.0, 0.0), ("1", "0")], ids=str)
+def test_transpose_refuses_axes_that_are_not_integers(axes):
+    x = with_grad(np.ones((2, 3)))  # (1.5, 0) was taken as (1, 0)
+    with unchanged(x), raises(TypeError, "transpose", "(2, 3)"):
+        x.transpose(axes)
+
+
+@FEW
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4), data=st.data())
+def test_getitem_bool_masks_as_numpy(shape, data):
+    """A mask that fits its axes selects as NumPy does; one that does not is an IndexError naming getitem
+    (nonzero() alone would quietly index with a short mask)."""
+    a = np.arange(float(np.prod(shape))).reshape(shape)
+    start = data.draw(st.integers(0, len(shape) - 1), label="first masked axis")
+    k = data.draw(st.integers(1, len(shape) - start), label="mask ndim")
+    fits = data.draw(st.booleans(), label="fits")
+    mshape = shape[start: start + k] if fits else tuple(
+        n + data.draw(st.sampled_from([-1, 1]) if n > 1 else st.just(1)) for n in shape[start: start + k])
+    mask = data.draw(hnp.arrays(bool, mshape), label="mask")
+    index = (slice(None),) * start + (mask,)
+    try:
+        want = a[index]
+    except IndexError:
+        want = None
+    x = with_grad(a)
+    if want is None:
+        with unchanged(x), raises(IndexError, "getitem", str(mshape), str(shape)):
+            x[index]
+    else:
+        np.testing.assert_array_equal(x[index].data, want)
+
+
+@pytest.mark.parametrize("flag", [True, False, np.True_, np.False_, np.array(True), Tensor(False)], ids=repr)
+def test_getitem_with_a_0d_bool_adds_an_axis_as_numpy(flag):
+    a = np.arange(6.0).reshape(2, 3)
+    raw = flag.data if isinstance(flag, Tensor) else flag
+    for index in [flag, (flag, 1), (Ellipsis, flag), (0, flag, [0, 2])]:
+        raw_index = tuple(raw if i is flag else i for i in index) if isinstance(index, tuple) else raw
+        x = Tensor(a, requires_grad=True)
+        try:
+            want = a[raw_index]
+        except IndexError:  # False beside an index array: nothing to broadcast with, in NumPy too
+            with raises(IndexError, "getitem", "(2, 3)"):
+                x[index]
+            continue
+        y = x[index]
+        np.testing.assert_array_equal(y.data, want)
+        y.sum().backward()
+        expect = np.zeros_like(a)
+        np.add.at(expect, raw_index, 1.0)
+        np.testing.assert_array_equal(x.grad.data, expect)
+
+
+@pytest.mark.parametrize("w_shape", [(2, 1, 0, 3), (2, 1, 3, 0), (0, 1, 0, 0)], ids=str)
+def test_correlate2d_refuses_an_empty_kernel_window(w_shape):
+    x, w = with_grad(np.ones((1, 1, 5, 5)), 1), with_grad(np.ones(w_shape), 2)
+    with unchanged(x, w), raises(ValueError, "correlate2d", str(w_shape), "(1, 1, 5, 5)"):
+        ag.correlate2d(x, w)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_empty_axes_bools_and_ints(name):
+    fn = getattr(nn.functional, name)
+    for shape, axis in [((0, 3), 0), ((0, 3), -1), ((2, 0), -1), ((0,), None)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # log(0) of an empty sum, as NumPy
+            assert fn(np.ones(shape), axis=axis).shape == shape  # (0, 3) along 0 was a bare NumPy error
+    np.testing.assert_allclose(fn([True, False]).data, fn([1.0, 0.0]).data)
+    np.testing.assert_allclose(fn(np.array([1, 2])).data, fn(np.array([1.0, 2.0])).data)
+
+
+@pytest.mark.parametrize("axis", [1.0, True, "0", [0.5]], ids=repr)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_refuses_axes_that_are_not_integers(name, axis):
+    x = with_grad(np.ones((2, 3)))
+    with unchanged(x), raises(TypeError, name, "axis"):
+        getattr(nn.functional, name)(x, axis=axis)

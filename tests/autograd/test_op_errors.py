@@ -341,3 +341,24 @@ def test_grad_of_an_output_that_does_not_require_grad():
     x = with_grad((2, 3))
     with unchanged(x), raises(RuntimeError, "grad", "output 0", "does not require grad"):
         ag.grad(Tensor(1.0), x)
+
+
+# --- issue 10: sizes, kernels and indices (round two) ------------------------------------------------
+
+
+def test_reshape_float_size_names_reshape_and_both_shapes():
+    x = with_grad((6,))
+    with unchanged(x), raises(TypeError, "reshape", "3.9", "(3.9, 2)", "(6,)"):
+        x.reshape(3.9, 2)
+
+
+def test_correlate2d_empty_kernel_window_names_both_shapes():
+    x, w = with_grad((1, 1, 4, 4), 1), with_grad((1, 1, 0, 3), 2)
+    with unchanged(x, w), raises(ValueError, "correlate2d", "(1, 1, 0, 3)", "(1, 1, 4, 4)"):
+        ag.correlate2d(x, w)
+
+
+def test_getitem_short_bool_mask_names_getitem_and_the_shapes():
+    x = with_grad((2, 3))
+    with unchanged(x), raises(IndexError, "getitem", "(1,)", "(2, 3)"):
+        x[np.array([True])]
