@@ -32,9 +32,10 @@ lint: $(VENV)/.installed
 test: lint
 	$(PY) -m pytest
 
+# JupyterLab refuses to start as root without --allow-root (containers and lab machines run as root)
 notebook: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[test,notebook]'
-	$(PY) -m jupyter lab notebooks/
+	$(PY) -m jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root )notebooks/
 
 bench: $(VENV)/.installed
 	$(PY) bench/bench_engine.py

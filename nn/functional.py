@@ -17,12 +17,24 @@ from __future__ import annotations
 import numpy as np
 
 from autograd import Tensor, as_tensor
+from autograd.ops.reduce import normalize_axes
 
 __all__ = ["accuracy", "cross_entropy", "log_softmax", "softmax"]
 
 
+def _input(x, axis, who: str) -> tuple[Tensor, tuple[int, ...] | None]:
+    """x as a float tensor (ints and bools as float64, as NumPy's exp), and `axis` checked against its
+    shape (an error names `who` and the shape) as sorted ints, or None for all axes."""
+    x = as_tensor(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    return x, normalize_axes(axis, x.ndim, who, x.shape)
+
+
 def _shifted(x: Tensor, axis) -> Tensor:
     """x - max(x, axis), the max taken as a constant (not recorded); an infinite max shifts by 0."""
+    if x.size == 0:  # nothing to take the max of: an empty result, shifted by nothing
+        return x
     m = np.max(x.data, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
     return x - Tensor._leaf(m)
@@ -30,14 +42,14 @@ def _shifted(x: Tensor, axis) -> Tensor:
 
 def log_softmax(x, axis: int = -1) -> Tensor:
     """log(softmax(x)) along `axis`, computed stably: (x - m) - log(sum(exp(x - m)))."""
-    x = as_tensor(x)
+    x, axis = _input(x, axis, "log_softmax")
     z = _shifted(x, axis)
     return z - z.exp().sum(axis=axis, keepdims=True).log()
 
 
 def softmax(x, axis: int = -1) -> Tensor:
     """exp(x - m) / sum(exp(x - m)) along `axis`: non-negative, sums to 1."""
-    x = as_tensor(x)
+    x, axis = _input(x, axis, "softmax")
     e = _shifted(x, axis).exp()
     return e / e.sum(axis=axis, keepdims=True)
 

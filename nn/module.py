@@ -27,8 +27,9 @@ Errors raised inside a forward name the module they happened in: the first modul
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator, Mapping
 
 import numpy as np
@@ -65,6 +66,7 @@ class Parameter(Tensor):
 
 _calls = threading.local()
 _CAUGHT = (ValueError, TypeError, IndexError, RuntimeError)
+MAX_CALL_RECORDS = 256  # outermost calls remembered per module, for drawing graphs by module (a few KiB each)
 
 
 def _call_stack() -> list[Module]:
@@ -263,19 +265,20 @@ class Module:
     def __call__(self, *args, **kwargs):
         """forward(*args, **kwargs); an error inside is re-raised once, prefixed with the module path.
 
-        The outermost call also records, in `_spans`, which module made which nodes (creation-number
-        ranges, innermost first), so that a drawing can group the graph by module.
+        The outermost call also records which module made which nodes, so that a drawing can group
+        the graph by module: see `call_records`.
         """
         stack = _call_stack()
         stack.append(self)
-        if len(stack) == 1:  # the outermost call: its spans describe this forward pass
-            object.__setattr__(self, "_spans", [])
+        outermost = len(stack) == 1
+        if outermost:  # this call's spans describe one forward pass: collected here, per thread
+            _calls.spans = []
         start = creation_mark()
         try:
             out = self.forward(*args, **kwargs)
             # the nodes made inside this call (and not inside a child) belong to this module: viz
-            # draws them as one cluster per module
-            stack[0]._spans.append((_module_path(stack), start, creation_mark()))
+            # draws them as one cluster per module call
+            _calls.spans.append((sys.intern(_module_path(stack)), start, creation_mark()))
             return out
         except _CAUGHT as err:
             if getattr(err, "_tracegrad_module_path", None) is not None:
@@ -294,6 +297,26 @@ class Module:
             raise named from err
         finally:
             stack.pop()
+            if outermost:
+                self._record_call(start, creation_mark(), _calls.spans)
+
+    def _record_call(self, start: int, end: int, spans: list) -> None:
+        records = self.__dict__.get("_call_records")
+        if records is None:
+            records = deque(maxlen=MAX_CALL_RECORDS)
+            object.__setattr__(self, "_call_records", records)
+        records.append((start, end, tuple(spans)))  # deque.append: safe from several threads
+
+    def call_records(self) -> list[tuple[int, int, tuple[tuple[str, int, int], ...]]]:
+        """The last MAX_CALL_RECORDS outermost calls of this module, oldest first.
+
+        Each is (start, end, spans): the creation numbers of the nodes it made lie between start and end,
+        and each span (path, start, end) says which module call made which of them ('LeNet5.conv1',
+        innermost calls first in the order they finished). Numbers and names only, no tensors: the
+        records keep no graph alive. viz picks the calls whose numbers its graph's nodes carry, so a
+        loss made before an evaluation pass is still drawn with its own calls.
+        """
+        return list(self.__dict__.get("_call_records", ()))
 
     # -- printing -----------------------------------------------------------------------------------
     def extra_repr(self) -> str:

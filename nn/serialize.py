@@ -4,7 +4,8 @@
     nn.load(model, "lenet.npz")     # the file must match the model's names, shapes and dtypes
 
 save() is atomic: it writes a temporary file beside the target, flushes and fsyncs it, then renames
-it over the target (os.replace), so a crash or error never leaves a half-written file at `path`.
+it over the target (os.replace), so a crash or error never leaves a half-written file at `path`. If
+`path` is a symlink, the file it points to is the target (the link stays a link, as with open()).
 load() never half-loads: it reads and checks the whole file first (through load_state_dict), and on any
 problem raises, naming the file, with the module unchanged. Files are read with allow_pickle=False.
 """
@@ -32,17 +33,20 @@ def save(module: Module, path) -> None:
     clash = [k for k in state if k in _RESERVED]
     if clash:
         raise ValueError(f"save: cannot store parameters named {clash} (np.savez reserves those names)")
-    directory = os.path.dirname(os.path.abspath(path))
+    target = os.path.realpath(path)  # a symlink is written through: its target gets the new weights
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"save: cannot write {path}: it is a directory")
+    directory = os.path.dirname(target)
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"save: cannot write {path}: the directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **state)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode(path))  # mkstemp makes it private (0600); give it a normal file's mode
-        os.replace(tmp, path)
+        os.chmod(tmp, _file_mode(target))  # mkstemp makes it private (0600); give it a normal file's mode
+        os.replace(tmp, target)  # in the target's own directory, so the rename is atomic
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import math
+import os
 import sys
+import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -78,16 +80,30 @@ def fit(model: Module, data, epochs: int = 30, lr: float = 0.05, momentum: float
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nn.train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--lr", type=float, default=0.05)
-    parser.add_argument("--momentum", type=float, default=0.9)
-    parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0, help="initialisation and shuffling")
-    parser.add_argument("--save", metavar="PATH", help="write the trained weights to this .npz file")
+    parser.add_argument("--epochs", type=int, default=30,
+                        help="passes over the 4,000 training digits (default: %(default)s)")
+    parser.add_argument("--lr", type=float, default=0.05,
+                        help="SGD learning rate, > 0 (default: %(default)s)")
+    parser.add_argument("--momentum", type=float, default=0.9,
+                        help="SGD momentum, in [0, 1) (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=100,
+                        help="digits per SGD step (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="initialisation and shuffling (default: %(default)s)")
+    parser.add_argument("--save", metavar="PATH",
+                        help="write the trained weights to this .npz file (checked before training)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1:
         parser.error("--epochs and --batch-size must be at least 1")
+    if not 0 < args.lr < math.inf:
+        parser.error(f"--lr must be a positive number, got {args.lr}")
+    if not 0 <= args.momentum < 1:
+        parser.error(f"--momentum must be in [0, 1), got {args.momentum}")
+    if args.save:
+        problem = _cannot_save(args.save)
+        if problem:
+            parser.error(f"--save {args.save}: {problem}")
 
     data = load_digits()
     model = LeNet5(seed=args.seed)
@@ -100,10 +116,26 @@ def main(argv=None) -> int:
     seconds = time.perf_counter() - start
     print(f"test accuracy {history['test_accuracy'][-1]:.4f} after {args.epochs} epochs ({seconds:.1f} s)")
     if args.save:
-        Path(args.save).parent.mkdir(parents=True, exist_ok=True)
         save(model, args.save)
         print(f"weights saved to {args.save}")
     return 0
+
+
+def _cannot_save(path: str) -> str | None:
+    """Why the weights could not be written to `path`, or None: checked (and its directory made) before
+    training, so that a bad --save fails in a second, not after the whole run."""
+    target = os.path.realpath(path)  # through symlinks, as save() writes
+    if os.path.isdir(target):
+        return "is a directory (give a file name, e.g. lenet5.npz)"
+    directory = os.path.dirname(target)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=directory)  # the only sure test
+    except OSError as err:
+        return f"cannot write in {directory} ({err.strerror or err})"
+    os.close(fd)
+    os.unlink(probe)
+    return None
 
 
 if __name__ == "__main__":

@@ -178,3 +178,23 @@ def test_accuracy():
     assert F.accuracy(logits, np.array([1, 0, 2, 0])) == 1.0
     with pytest.raises(ValueError, match=r"^accuracy: targets must be in \[0, 3\)"):
         F.accuracy(logits, [1, 0, 3, 0])
+
+
+# --- axis checks and 0-d inputs (issue 10) --------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", [F.softmax, F.log_softmax])
+def test_softmax_axis_is_checked_and_names_the_function(fn):
+    x = Tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=rf"^{fn.__name__}: axis 5 is out of range for shape \(2, 3\)$"):
+        fn(x, axis=5)
+    # axis=None and tuples: over those axes together, as scipy.special.softmax
+    np.testing.assert_allclose(fn(x, axis=None).data, fn(x, axis=(0, 1)).data)
+    np.testing.assert_allclose(F.softmax(x, axis=None).data.sum(), 1.0)
+
+
+def test_softmax_of_a_0d_tensor_is_one():
+    x = Tensor(-7.0, requires_grad=True)
+    assert F.softmax(x).item() == 1.0 and F.log_softmax(x).item() == 0.0
+    F.log_softmax(x).backward()
+    assert x.grad.item() == 0.0

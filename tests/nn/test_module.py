@@ -387,3 +387,45 @@ def test_functional_call_uses_the_given_tensors_and_restores_the_module():
     with pytest.raises(ValueError):
         nn.functional_call(model, {"2.bias": bias}, autograd.Tensor(np.ones((5, 7))))
     assert model[2].bias is original
+
+
+# --- call records: which module call made which nodes, for the last calls -----------------------------
+
+
+def test_call_records_keep_each_outermost_call_as_numbers_only():
+    from nn.module import MAX_CALL_RECORDS
+
+    model = Outer(nn.Tanh())
+    assert model.call_records() == []
+    x = Tensor(np.zeros(2), requires_grad=True)
+    y1 = model(x)
+    y2 = model(x)
+    (s1, e1, spans1), (s2, e2, spans2) = model.call_records()
+    assert s1 < y1._seq < e1 < s2 < y2._seq < e2
+    assert [p for p, _, _ in spans1] == ["Outer.body.0", "Outer.body.1", "Outer.body", "Outer"]  # inner first
+    assert all(s1 <= a < b <= e1 for _, a, b in spans1)
+    assert all(type(v) in (str, int) for span in spans1 + spans2 for v in span)  # no tensor is kept alive
+    assert model.body.call_records() == []  # only the outermost module records
+    for _ in range(MAX_CALL_RECORDS + 5):
+        model(x)
+    records = model.call_records()
+    assert len(records) == MAX_CALL_RECORDS  # bounded: the oldest are dropped
+    assert records[0][0] > e2 and records == sorted(records)
+
+
+def test_a_failing_call_is_recorded_too_and_the_next_call_starts_afresh():
+    model = Outer(Raiser(ValueError("boom")))
+    with pytest.raises(ValueError):
+        model(Tensor(np.zeros(2)))
+    (_, _, spans), = model.call_records()
+    assert [p for p, _, _ in spans] == ["Outer.body.0"]  # the calls that finished before the error
+    ok = Outer(nn.Tanh())
+    ok(Tensor(np.zeros(2)))
+    assert [p for p, _, _ in ok.call_records()[0][2]][-1] == "Outer"
+
+
+def test_call_records_survive_copy_and_pickle():
+    model = Outer(nn.Tanh())
+    model(Tensor(np.zeros(2)))
+    assert copy.deepcopy(model).call_records() == model.call_records()
+    assert pickle.loads(pickle.dumps(model)).call_records() == model.call_records()

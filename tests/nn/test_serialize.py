@@ -183,3 +183,52 @@ def test_save_into_a_missing_directory_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         nn.save(model, tmp_path / "missing" / "w.npz")
     assert not (tmp_path / "missing").exists()
+
+
+# --- symlinks and directories (issue 10, item 11) -------------------------------------------------
+
+
+def test_save_through_a_symlink_writes_its_target_and_keeps_the_link(tmp_path):
+    real_dir = tmp_path / "runs"
+    real_dir.mkdir()
+    target = real_dir / "lenet-v1.npz"
+    nn.save(nn.Linear(3, 2, rng=np.random.default_rng(0)), target)
+    link = tmp_path / "latest.npz"
+    link.symlink_to(target)
+    new = nn.Linear(3, 2, rng=np.random.default_rng(1))
+    nn.save(new, link)
+    assert link.is_symlink() and os.readlink(link) == str(target)  # still a link, to the same file
+    loaded = nn.Linear(3, 2)
+    nn.load(loaded, target)  # the target has the new weights
+    np.testing.assert_array_equal(loaded.weight.data, new.weight.data)
+    assert sorted(os.listdir(real_dir)) == ["lenet-v1.npz"] and sorted(os.listdir(tmp_path)) == [
+        "latest.npz", "runs"]  # no temporary file left in either directory
+
+
+def test_save_through_a_chain_of_relative_symlinks_and_a_dangling_one(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "b.npz").symlink_to("c.npz")  # dangling, relative: save creates a/c.npz
+    (tmp_path / "link.npz").symlink_to("a/b.npz")
+    model = nn.Linear(3, 2, rng=np.random.default_rng(2))
+    nn.save(model, tmp_path / "link.npz")
+    assert (tmp_path / "link.npz").is_symlink() and (tmp_path / "a" / "b.npz").is_symlink()
+    assert not (tmp_path / "a" / "c.npz").is_symlink()
+    loaded = nn.Linear(3, 2)
+    nn.load(loaded, tmp_path / "a" / "c.npz")
+    np.testing.assert_array_equal(loaded.weight.data, model.weight.data)
+
+
+def test_save_through_a_symlink_keeps_the_targets_mode(tmp_path):
+    target = tmp_path / "w.npz"
+    nn.save(nn.Linear(3, 2), target)
+    target.chmod(0o640)
+    (tmp_path / "link.npz").symlink_to(target)
+    nn.save(nn.Linear(3, 2), tmp_path / "link.npz")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+def test_save_to_a_directory_names_it_and_writes_nothing(tmp_path):
+    (tmp_path / "out").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        nn.save(nn.Linear(3, 2), tmp_path / "out")
+    assert os.listdir(tmp_path / "out") == []
