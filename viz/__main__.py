@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 from autograd import grad
@@ -147,21 +148,44 @@ def main(argv=None) -> int:
         print_table(args.n, args.theta)
         return 0
     formats = tuple(dict.fromkeys(getattr(args, "formats", None) or ("svg", "png")))
-    if args.command == "tanh-chain":
-        if args.n < 1:
-            parser.error("--n must be at least 1")
-        files = write_tanh_chain(args.n, args.skip, args.theta, args.out, args.collapse, formats, args.size)
-    elif args.command == "lenet":
-        if args.depth < 0:
-            parser.error("--depth must be 0 (every op) or more")
-        files = write_lenet(args.out, args.depth or None, formats, args.size)
-    elif args.command == "seed-figures":
-        files = write_seed_figures(args.out, formats, args.size)
-    else:
-        files = write_gradient_vs_depth(args.out)
+    if args.command == "tanh-chain" and args.n < 1:
+        parser.error("--n must be at least 1")
+    if args.command == "lenet" and args.depth < 0:
+        parser.error("--depth must be 0 (every op) or more")
+    problem = _unwritable(args.out)  # before any work: a bad --out fails at once, in one line
+    if problem:
+        parser.exit(2, f"{parser.prog}: error: --out {args.out}: {problem}\n")
+    try:
+        files = _write(args, formats)
+    except OSError as err:  # the disk filled up, a file was in the way...: one line, not a traceback
+        parser.exit(2, f"{parser.prog}: error: could not write to --out {args.out}: "
+                       f"{err.strerror or err}{f' ({err.filename})' if err.filename else ''}\n")
     for f in files:
         print(f"wrote {f}")
     return 0
+
+
+def _unwritable(out: Path) -> str | None:
+    """Why files cannot be written into the folder `out` (made if missing), or None if they can."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):  # the one sure test (permissions, read-only disks, root)
+            pass
+    except FileExistsError:
+        return "not a folder (a file of that name exists)"
+    except OSError as err:
+        return f"cannot write there: {err.strerror or err}"
+    return None
+
+
+def _write(args, formats) -> list[Path]:
+    if args.command == "tanh-chain":
+        return write_tanh_chain(args.n, args.skip, args.theta, args.out, args.collapse, formats, args.size)
+    if args.command == "lenet":
+        return write_lenet(args.out, args.depth or None, formats, args.size)
+    if args.command == "seed-figures":
+        return write_seed_figures(args.out, formats, args.size)
+    return write_gradient_vs_depth(args.out)
 
 
 if __name__ == "__main__":

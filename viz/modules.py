@@ -3,14 +3,19 @@
     viz.draw_forward(loss, modules=model)            # every op, one dashed cluster per module
     viz.draw_forward(loss, modules=model, depth=1)   # conv1, tanh1, pool1, ...: LeNet-5 on one slide
 
-A module's call is known from the creation numbers of the nodes it made (Module.__call__ keeps them in
-`_spans`, for its last call). At depth d, every op made inside a module d levels below the model is
-drawn as that module's node: its name and class, input -> output shape, parameter count and the
-gradient reaching its output (colour kept). Ops outside such modules stay single boxes, except that
+A module's call is known from the creation numbers of the nodes it made: Module.__call__ records them
+for the model's last calls (`call_records()`), and the calls whose numbers the drawn nodes carry are
+used, so an older loss is drawn with its own calls; a module called twice gets a cluster per call. At
+depth d, every op made inside a module d levels below the model is drawn as that module's node: its
+name and class, input -> output shape, parameter count and the gradient reaching its output (colour
+kept). Ops outside such modules stay single boxes, except that
 a connected group of four or more of them (a loss written as a function) becomes one node too.
 """
 
 from __future__ import annotations
+
+import bisect
+import warnings
 
 import numpy as np
 
@@ -25,32 +30,74 @@ def parameter_names(modules) -> dict[int, str]:
     return {} if modules is None else {id(p): name for name, p in modules.named_parameters()}
 
 
-def _spans(modules) -> list[tuple[str, int, int]]:
-    return sorted(getattr(modules, "_spans", []), key=lambda s: s[2] - s[1])  # innermost first
+def _spans(modules, graph: Graph) -> list[tuple[str, int, int]]:
+    """(path, start, end) of every module call in the recorded calls of `modules` that made nodes of
+    `graph`, innermost first. A model keeps its last calls (nn.Module.call_records), so a loss made
+    before an evaluation pass is drawn with the calls that made it, not with the latest."""
+    records = modules.call_records() if hasattr(modules, "call_records") else []
+    made = sorted(t._seq for t in graph.nodes if t.op is not None)
+
+    def any_between(start: int, end: int) -> bool:
+        k = bisect.bisect_right(made, start)
+        return k < len(made) and made[k] < end
+
+    used = [r for r in records if any_between(r[0], r[1])]
+    if records and made and not used and made[0] < records[0][0]:
+        warnings.warn(f"draw_forward: the calls of {type(modules).__name__} that made this graph are no "
+                      f"longer recorded (a model keeps its last {len(records)}); it is drawn without module "
+                      f"clusters", stacklevel=4)
+    spans = [s for r in used for s in r[2] if any_between(s[1], s[2])]
+    return sorted(spans, key=lambda s: s[2] - s[1])  # innermost first
+
+
+def _owners(modules) -> dict[int, str]:
+    """id(parameter) -> the path of the module that holds it ('LeNet5.conv1')."""
+    root = type(modules).__name__
+    return {id(p): f"{root}.{name}".rsplit(".", 1)[0] for name, p in modules.named_parameters()}
 
 
 def module_clusters(graph: Graph, modules) -> dict[int, str]:
-    """Node index -> module path: the innermost module whose call made it; a parameter, its owner's."""
+    """Node index -> cluster: the innermost module call that made it; a parameter, its owner's (first) call.
+
+    A cluster is named by the module's path; a module called more than once in the graph (weights
+    shared) gets one cluster per call, 'path (call k)'.
+    """
     if modules is None:
         return {}
     root = type(modules).__name__
-    spans = _spans(modules)
-    owners = {id(p): f"{root}.{name}".rsplit(".", 1)[0] for name, p in modules.named_parameters()}
+    spans = _spans(modules, graph)
+    owners = _owners(modules)
+    made = {}  # node index -> the span of the call that made it
+    for i, t in enumerate(graph.nodes):
+        if t.op is not None:
+            span = next((s for s in spans if s[1] < t._seq < s[2]), None)
+            if span is not None and span[0] != root:
+                made[i] = span
+    calls: dict[str, list] = {}  # path -> its calls that made drawn nodes, in the order they were made
+    for span in sorted(set(made.values()), key=lambda s: s[1]):
+        calls.setdefault(span[0], []).append(span)
+
+    def name(span) -> str:
+        same = calls[span[0]]
+        return span[0] if len(same) == 1 else f"{span[0]} (call {same.index(span) + 1})"
+
     clusters = {}
     for i, t in enumerate(graph.nodes):
-        path = owners.get(id(t))
-        if path is None and t.op is not None:
-            path = next((p for p, start, end in spans if start < t._seq < end), None)
-        if path is not None and path != root:
-            clusters[i] = path
+        path = owners.get(id(t)) if t.op is None else None
+        if i in made:
+            clusters[i] = name(made[i])
+        elif path is not None and path != root:
+            clusters[i] = name(calls[path][0]) if path in calls else path
     return clusters
 
 
 def _groups(graph: Graph, modules, depth: int) -> dict[int, str]:
     """Node index -> the module call (path@start) at `depth` that made it (parameters: their owner's)."""
-    root = type(modules).__name__
-    at_depth = [s for s in _spans(modules) if s[0].count(".") == depth]
-    owners = {id(p): f"{root}.{name}".rsplit(".", 1)[0] for name, p in modules.named_parameters()}
+    at_depth = [s for s in _spans(modules, graph) if s[0].count(".") == depth]
+    first = {}  # path -> its first call at this depth that made a drawn node
+    for s in sorted(at_depth, key=lambda s: s[1]):
+        first.setdefault(s[0], s)
+    owners = _owners(modules)
     out = {}
     for i, t in enumerate(graph.nodes):
         if t.op is not None:
@@ -59,7 +106,7 @@ def _groups(graph: Graph, modules, depth: int) -> dict[int, str]:
                 out[i] = f"{span[0]}@{span[1]}"
         elif id(t) in owners and owners[id(t)].count(".") >= depth:
             owner = ".".join(owners[id(t)].split(".")[: depth + 1])
-            span = next((s for s in at_depth if s[0] == owner), None)
+            span = first.get(owner)
             if span is not None:
                 out[i] = f"{span[0]}@{span[1]}"
     return out

@@ -144,3 +144,62 @@ def test_depth_one_draws_one_node_per_module_call(lenet, dot_of):
     assert d.nodes[loss_box]["fillcolor"] == "#cc2020"
     with pytest.raises(ValueError, match="depth must be at least 1"):
         draw_forward(loss, modules=model, depth=0)
+
+
+# --- clusters come from the calls that made the drawn graph (issue 10, item 9) -----------------------
+
+
+class _Twice(nn.Module):
+    """One Linear applied twice (weights shared), with a tanh of the model's own between."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 3)
+
+    def forward(self, x):
+        return self.fc(self.fc(x).tanh())
+
+
+def test_a_module_called_twice_gets_one_cluster_per_call(dot_of):
+    import numpy as np
+
+    from autograd import Tensor
+
+    model = _Twice()
+    out = model(Tensor(np.ones((2, 3)))).sum()
+    d = dot_of(draw_forward(out, modules=model))
+    labels = sorted(c["label"] for c in d.clusters.values())
+    assert labels == ["_Twice.fc (call 1)", "_Twice.fc (call 2)"]
+    by_label = {c["label"]: name for name, c in d.clusters.items()}
+    # the shared weight is drawn once, in the first call's cluster; each call has its own matmul
+    assert d.cluster_of[d.one("fc.weight")] == by_label["_Twice.fc (call 1)"]
+    matmuls = [n for n in d.op_nodes() if d.label(n)[0].startswith("matmul")]
+    assert sorted(d.cluster_of[n] for n in matmuls) == sorted(by_label.values())
+    assert d.one("tanh1") not in d.cluster_of
+    # depth=1: one box per call
+    boxes = dot_of(draw_forward(out, modules=model, depth=1))
+    assert len([n for n in boxes.nodes if boxes.label(n)[0].startswith("fc: Linear")]) == 2
+
+
+def test_an_earlier_graph_is_drawn_with_its_own_call_after_later_calls(lenet):
+    model, loss, picture = lenet
+    x, _, _, _ = nn.data.load_digits()
+    for _ in range(3):
+        model(x[:1])  # later calls, graphs thrown away
+    assert draw_forward(loss, modules=model).source == picture.source
+
+
+def test_a_graph_older_than_the_records_warns_and_draws_no_op_clusters():
+    import numpy as np
+
+    from autograd import Tensor
+    from nn.module import MAX_CALL_RECORDS
+
+    model = _Twice()
+    old = model(Tensor(np.ones((1, 3)))).sum()
+    for _ in range(MAX_CALL_RECORDS):
+        model(Tensor(np.ones((1, 3))))
+    assert len(model.call_records()) == MAX_CALL_RECORDS
+    with pytest.warns(UserWarning, match="no longer recorded"):
+        source = draw_forward(old, modules=model).source
+    assert "(call" not in source
