@@ -374,7 +374,7 @@ class Tensor:
         return _ops.transpose(self, None)
 
     def broadcast_to(self, shape):
-        return _ops.broadcast_to(self, tuple(shape))
+        return _ops.broadcast_to(self, shape)  # one int or a sequence, as np.broadcast_to
 
     def astype(self, dtype):
         return _ops.cast(self, dtype)
@@ -427,6 +427,8 @@ def _new_constant(value: float | int, like_dtype) -> np.ndarray:
     """A read-only 0-d array of `value`: in `like_dtype` when that is floating point."""
     floating = like_dtype is not None and like_dtype.kind == "f"
     arr = np.asarray(value, dtype=like_dtype if floating else None)
+    if arr.dtype.kind == "O":  # an int past int64/uint64: NumPy keeps a Python object
+        raise OverflowError(f"the integer {value} does not fit in 64 bits; use a float ({float(value):g})")
     arr.flags.writeable = False
     return arr
 

@@ -67,15 +67,23 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
-    def _gradients(self):
-        """(parameter, gradient + weight_decay * parameter) for every parameter that has a .grad."""
+    def _gradients(self) -> list:
+        """(parameter, gradient + weight_decay * parameter) for every parameter that has a .grad.
+
+        All are checked before any is returned, so that a bad gradient changes no parameter.
+        """
+        out = []
         for p in self.params:
             if p.grad is None:
                 continue
             g = p.grad.data
+            if g.shape != p.data.shape:  # .grad is checked when assigned, but its .data can be replaced
+                raise ValueError(f"{type(self).__name__}.step: the gradient of a parameter of shape "
+                                 f"{p.shape} has shape {g.shape}; no parameter was changed")
             if self.weight_decay:
                 g = g + self.weight_decay * p.data
-            yield p, g
+            out.append((p, g))
+        return out
 
 
 class SGD(Optimizer):

@@ -297,3 +297,17 @@ def test_no_grad_decorator_on_a_plain_function():
         return x * 2.0
 
     assert not f(x).requires_grad and (x * 2.0).requires_grad
+
+
+# --- siblings found afterwards -------------------------------------------------------------------------
+
+
+def test_an_integer_past_64_bits_is_refused_not_kept_as_an_object():
+    with pytest.raises(OverflowError, match="does not fit in 64 bits"):
+        ag.as_tensor(10**20)
+    x = Tensor(np.ones(2), requires_grad=True)
+    assert (x * 10**20).dtype == np.float64  # meeting a float tensor, it is a float, as in NumPy
+
+
+def test_broadcast_to_takes_one_int_as_numpy():
+    assert Tensor(np.ones(1)).broadcast_to(3).shape == (3,)

@@ -187,3 +187,13 @@ def test_against_torch_when_installed():
             tp.grad = torch.tensor(g)
             opt.step()
             np.testing.assert_allclose(got, tp.detach().numpy(), rtol=1e-13)
+
+
+def test_a_gradient_of_the_wrong_shape_changes_no_parameter():
+    a, b = nn.Parameter(np.ones(3)), nn.Parameter(np.ones((2, 2)))
+    a.grad, b.grad = Tensor(np.ones(3)), Tensor(np.ones((2, 2)))
+    b.grad.data = np.ones((2, 1))  # replaced behind the check that assignment makes
+    opt = nn.optim.SGD([a, b], lr=0.1)
+    with pytest.raises(ValueError, match=r"SGD.step: the gradient of a parameter of shape \(2, 2\)"):
+        opt.step()
+    assert (a.data == 1).all() and (b.data == 1).all()
