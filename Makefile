@@ -40,6 +40,7 @@ notebook: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_lenet.py
+	$(PY) bench/bench_held_graphs.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
