@@ -5,9 +5,14 @@
     python -m viz lenet --out DIR [--depth 1]           LeNet-5's graph: one node per module (depth 1)
     python -m viz seed-figures --out DIR                the seed's Figures 3 and 4, and Figure 4's graph
     python -m viz gradient-vs-depth --out DIR           |dC/dtheta| against n, with and without skip
+    python -m viz explore tanh-chain --n 4 [--skip] --html FILE   the explorer as one standalone HTML file
+    python -m viz explore lenet --html FILE             ... of LeNet-5 on two digits, by module
+    python -m viz explore seed-figure4 --html FILE      ... of the seed's Figure 4 (dL/dW = I star J^O)
+    python -m viz steps tanh-chain --n 4 [--skip] --out DIR   the backward pass, one frame per step
 
-The graph commands take --format (svg, png, pdf; repeat it for several) and --size slide (laid out
-and sized for a 1920 x 1080 slide).
+The graph commands (and steps) take --format (svg, png, pdf; repeat it for several) and --size slide
+(laid out and sized for a 1920 x 1080 slide). steps writes numbered files (tanh4-skip-steps-01.svg, ...)
+and, with --format pdf, one PDF with a page per step.
 """
 
 from __future__ import annotations
@@ -98,6 +103,55 @@ def write_seed_figures(out: Path, formats=("svg", "png"), size: str | None = Non
     return files
 
 
+def explore_scene(example: str, n: int = 4, skip: bool = False, theta: float = 0.5) -> dict:
+    """The explorer's scene (viz.explorer.scene) of one of the command line's examples."""
+    from viz.explorer import scene
+
+    if example == "tanh-chain":
+        x, c = tanh_chain(n, skip=skip, theta=theta)
+        title = f"C_res = tanh^{n}(theta) + theta" if skip else f"C = tanh^{n}(theta)"
+        return scene(c, wrt=x, title=title)
+    if example == "lenet":
+        import nn
+
+        x_train, y_train, _, _ = nn.data.load_digits()
+        model = nn.LeNet5(seed=0)
+        loss = nn.functional.cross_entropy(model(x_train[:2]), y_train[:2])
+        return scene(loss, modules=model, title="LeNet-5 on two digits: cross-entropy loss")
+    from viz.figures import figure4_graph
+
+    root, w = figure4_graph()
+    return scene(root, wrt=w, title="Figure 4 as the engine records it: dL/dW = I star J^O")
+
+
+def write_explore(example: str, html: Path, n: int = 4, skip: bool = False, theta: float = 0.5) -> list[Path]:
+    from viz.explorer import standalone_html
+
+    text = standalone_html(explore_scene(example, n, skip, theta))
+    html.write_text(text, encoding="utf-8")
+    return [html]
+
+
+def write_steps(example: str, out: Path, n: int = 4, skip: bool = False, theta: float = 0.5,
+                formats=("svg", "png"), size: str | None = None) -> list[Path]:
+    from viz.renderer import render_frames
+    from viz.scale import GradientScale
+    from viz.steps import backward_steps
+
+    if example == "tanh-chain":
+        x, c = tanh_chain(n, skip=skip, theta=theta)
+        title = f"C_res = tanh^{n}(theta) + theta" if skip else f"C = tanh^{n}(theta)"
+        frames = backward_steps(c, wrt=x, scale=GradientScale(*CHAIN_SCALE), title=f"{title}: backward pass")
+        stem = f"tanh{n}{'-skip' if skip else ''}-steps"
+    else:
+        from viz.figures import figure4_graph
+
+        root, w = figure4_graph()
+        frames = backward_steps(root, wrt=w, values=True, title="Figure 4: dL/dW, step by step")
+        stem = "figure4-steps"
+    return render_frames(frames, out / stem, formats, size)
+
+
 def write_gradient_vs_depth(out: Path) -> list[Path]:
     import matplotlib
 
@@ -140,6 +194,20 @@ def main(argv=None) -> int:
                        help="slide: laid out and sized for a 1920 x 1080 (16:9) slide")
     depth = sub.add_parser("gradient-vs-depth", help="|dC/dtheta| against n (PNG and SVG)")
     depth.add_argument("--out", type=Path, required=True)
+    explore = sub.add_parser("explore", help="the explorer as one self-contained HTML file (no network)")
+    explore.add_argument("example", choices=("tanh-chain", "lenet", "seed-figure4"))
+    explore.add_argument("--html", type=Path, required=True, help="the HTML file to write")
+    steps = sub.add_parser("steps", help="the backward pass as frames, one per step (numbered files, PDF)")
+    steps.add_argument("example", choices=("tanh-chain", "seed-figure4"))
+    steps.add_argument("--out", type=Path, required=True, help="directory for the files")
+    steps.add_argument("--format", action="append", choices=("svg", "png", "pdf"), dest="formats",
+                       help="file format (repeat for several; default: svg and png; pdf: one page per step)")
+    steps.add_argument("--size", choices=("slide",), default=None,
+                       help="slide: laid out and sized for a 1920 x 1080 (16:9) slide")
+    for p in (explore, steps):
+        p.add_argument("--n", type=int, default=4, help="tanh-chain: number of tanh (default 4)")
+        p.add_argument("--skip", action="store_true", help="tanh-chain: add the skip connection: C + theta")
+        p.add_argument("--theta", type=float, default=0.5)
     args = parser.parse_args(argv)
 
     if args.command == "table":
@@ -148,8 +216,10 @@ def main(argv=None) -> int:
         print_table(args.n, args.theta)
         return 0
     formats = tuple(dict.fromkeys(getattr(args, "formats", None) or ("svg", "png")))
-    if args.command == "tanh-chain" and args.n < 1:
+    if args.command in ("tanh-chain", "explore", "steps") and args.n < 1:
         parser.error("--n must be at least 1")
+    if args.command == "explore":
+        return _explore(parser, args)
     if args.command == "lenet" and args.depth < 0:
         parser.error("--depth must be 0 (every op) or more")
     problem = _unwritable(args.out)  # before any work: a bad --out fails at once, in one line
@@ -178,7 +248,27 @@ def _unwritable(out: Path) -> str | None:
     return None
 
 
+def _explore(parser, args) -> int:
+    """python -m viz explore: check --html before any work, write it, one line on any failure."""
+    html = args.html
+    if html.is_dir():
+        parser.exit(2, f"{parser.prog}: error: --html {html}: is a folder, not a file\n")
+    problem = _unwritable(html.parent)  # before any work: a bad --html fails at once, in one line
+    if problem:
+        parser.exit(2, f"{parser.prog}: error: --html {html}: its folder {html.parent}: {problem}\n")
+    try:
+        files = write_explore(args.example, html, args.n, args.skip, args.theta)
+    except OSError as err:
+        parser.exit(2, f"{parser.prog}: error: could not write --html {html}: "
+                       f"{err.strerror or err}{f' ({err.filename})' if err.filename else ''}\n")
+    for f in files:
+        print(f"wrote {f}")
+    return 0
+
+
 def _write(args, formats) -> list[Path]:
+    if args.command == "steps":
+        return write_steps(args.example, args.out, args.n, args.skip, args.theta, formats, args.size)
     if args.command == "tanh-chain":
         return write_tanh_chain(args.n, args.skip, args.theta, args.out, args.collapse, formats, args.size)
     if args.command == "lenet":

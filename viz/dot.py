@@ -142,9 +142,12 @@ def draw_forward(root: Tensor, *, values: bool = False, grads: bool | None = Non
         if t.op is not None:
             views[i].oval = _op_text(t, graph, folded.__getitem__)
     canvas = Canvas()
-    emit(canvas, graph, views, drawn, bold)
+    shown = emit(canvas, graph, views, drawn, bold)
     canvas.rankdir = rankdir or choose_rankdir(canvas)
-    return canvas.finish(title, caption)
+    picture = canvas.finish(title, caption)
+    picture.boxes = {id(graph.nodes[i]): box for i, box in shown.items()}  # tensor -> its DOT node
+    picture.tensor_of = {box: graph.nodes[i] for i, box in shown.items()}  # and back (the explorer)
+    return picture
 
 
 def _gradients(root: Tensor, graph: Graph) -> dict[int, np.ndarray]:
@@ -271,9 +274,13 @@ def draw_backward(root: Tensor, wrt=None, *, values: bool = False, highlight=(),
     caption = (f"backward graph of d{rname}: solid = recorded gradient computation, dashed = forward values;"
                f" colour = |adjoint| (rms), white {L.num(scale.low)} .. red {L.num(scale.high)}")
     canvas = Canvas()
-    emit(canvas, graph, views, drawn, bold)
+    shown = emit(canvas, graph, views, drawn, bold)
     canvas.rankdir = rankdir or choose_rankdir(canvas, prefer="TB")
-    return canvas.finish(title, caption)
+    picture = canvas.finish(title, caption)
+    picture.boxes = {id(graph.nodes[i]): box for i, box in shown.items()}  # tensor -> its DOT node
+    picture.tensor_of = {box: graph.nodes[i] for i, box in shown.items()}  # and back (the explorer)
+    picture.record = records[0]  # the engine's record of the pass drawn: the explorer's stepper
+    return picture
 
 
 def _adjoint_names(record, rname: str, fnames: dict) -> dict[int, list[str]]:

@@ -47,6 +47,7 @@ class Canvas:
     def __init__(self, rankdir: str = "LR"):
         self.rankdir = rankdir
         self.items: list[tuple[str | None, str, dict]] = []  # (cluster, node name, attributes)
+        self.drawn: dict[str, str] = {}  # DOT node name -> its drawn name (what a reader calls it)
         self.edges: list[tuple[str, str, dict]] = []
         self.cluster_order: list[str] = []
 
@@ -59,6 +60,7 @@ class Canvas:
             tooltip: str | None = None, bold: bool = False, **attrs) -> None:
         """A value: its text lines, and number grids for `matrices` [(heading, array), ...]."""
         label = html_label(lines, list(matrices)) if matrices else plain("\n".join(lines))
+        self.drawn[name] = lines[0] if lines else name
         attrs = {"label": label, "shape": "box", "fontsize": VALUE_FONT, **attrs}
         if tooltip:
             attrs["tooltip"] = plain(tooltip)
@@ -69,6 +71,7 @@ class Canvas:
     def oval(self, name: str, text: str, *, cluster: str | None = None, tooltip: str | None = None,
              bold: bool = False, **attrs) -> None:
         """An op: its name (and parameters) in a small ellipse."""
+        self.drawn[name] = "op " + text.split("\n")[0]
         attrs = {"label": plain(text), "shape": "ellipse", "fontsize": OP_FONT, "margin": "0.04,0.02",
                  "height": "0.3", **attrs}
         if tooltip:
@@ -104,4 +107,6 @@ class Canvas:
                         sub.node(name, **attrs)
         for src, dst, attrs in self.edges:
             dot.edge(src, dst, **attrs)
+        dot.drawn = dict(self.drawn)  # for the explorer: which SVG node is which
+        dot.arrows = [(src, dst) for src, dst, _ in self.edges]
         return dot

@@ -64,8 +64,11 @@ def plan(graph: Graph, folded: list[bool], collapse: int, max_nodes: int | None)
 
 
 def emit(canvas: Canvas, graph: Graph, views: list[NodeView], plan: Plan,
-         bold_edges: set[tuple[int, int]]) -> None:
-    """Draw `graph` on `canvas` as `views` say (only the views of `plan.keep` need text)."""
+         bold_edges: set[tuple[int, int]]) -> dict[int, str]:
+    """Draw `graph` on `canvas` as `views` say (only the views of `plan.keep` need text).
+
+    Returns, for every node whose value is drawn, the DOT name of the box that shows it.
+    """
     consumers = graph.consumers()
     collapsed = plan.collapsed
     bold_nodes = {c for _, c in bold_edges} | {p for p, _ in bold_edges}
@@ -132,6 +135,12 @@ def emit(canvas: Canvas, graph: Graph, views: list[NodeView], plan: Plan,
                 continue
             seen.add((src, dst))
         canvas.edge(src, dst, bold=bold, **_edge_style(views[p]))
+    shown = {}
+    for i in range(len(views)):
+        name = outlet(i)
+        if name is not None and name not in dropped:
+            shown[i] = name
+    return shown
 
 
 def _edge_style(v: NodeView) -> dict:

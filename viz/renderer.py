@@ -88,21 +88,25 @@ def _slide_layout(graph: graphviz.Digraph) -> tuple[graphviz.Digraph, str]:
     return best[1], best[2]
 
 
-def _pdf(svg: str) -> bytes:
-    """A vector PDF of an SVG (text stays text, so it can be searched and copied): fpdf2's SVG reader."""
+def _pdf(svg) -> bytes:
+    """A vector PDF of an SVG, or of several SVGs one page each (text stays text, so it can be searched
+    and copied): fpdf2's SVG reader; each page is the size of its picture."""
     from fpdf import FPDF
     from fpdf.svg import SVGObject
 
-    # fpdf2 draws shapes and text; links and tooltips mean nothing on paper (and it would skip what
-    # is inside a link), so the SVG's <a> wrappers are unwrapped and its <title>s dropped first.
-    svg = re.sub(r"<title>.*?</title>", "", svg, flags=re.S)
-    svg = re.sub(r"</?a\b[^>]*>", "", svg)
-    picture = SVGObject(svg)
-    pdf = FPDF(unit="pt", format=(picture.width, picture.height))
-    pdf.set_margin(0)
-    pdf.set_creator("tracegrad")
-    pdf.add_page()
-    picture.draw_to_page(pdf, 0, 0)
+    pdf = None
+    for one in [svg] if isinstance(svg, str) else list(svg):
+        # fpdf2 draws shapes and text; links and tooltips mean nothing on paper (and it would skip what
+        # is inside a link), so the SVG's <a> wrappers are unwrapped and its <title>s dropped first.
+        one = re.sub(r"<title>.*?</title>", "", one, flags=re.S)
+        one = re.sub(r"</?a\b[^>]*>", "", one)
+        picture = SVGObject(one)
+        if pdf is None:
+            pdf = FPDF(unit="pt", format=(picture.width, picture.height))
+            pdf.set_margin(0)
+            pdf.set_creator("tracegrad")
+        pdf.add_page(format=(picture.width, picture.height))
+        picture.draw_to_page(pdf, 0, 0)
     return bytes(pdf.output())
 
 
@@ -111,17 +115,15 @@ FORMATS = ("svg", "png", "pdf")
 
 def render(graph: graphviz.Digraph, path, formats=("svg", "png"), size: str | None = None) -> list[Path]:
     """Write `graph` as path.svg, path.png, path.pdf (for the given formats); returns the files written.
+    A list of graphs (frames) is written as render_frames writes it.
 
     size="slide": lay out for a 16:9 slide (left to right or top to bottom, whichever keeps the text
     bigger) and size the SVG and PNG to fill 1920 x 1080 px; the PDF is vector, its page the picture.
     PDF comes from the SVG through fpdf2, so it needs no system Graphviz or Cairo.
     """
-    formats = (formats,) if isinstance(formats, str) else tuple(formats)
-    bad = [f for f in formats if f not in FORMATS]
-    if bad or not formats:
-        raise ValueError(f"render: formats must be among {FORMATS}; got {formats!r}")
-    if size not in (None, "slide"):
-        raise ValueError(f"render: size must be None or 'slide'; got {size!r}")
+    if isinstance(graph, (list, tuple)):  # frames (viz.backward_steps): numbered files, one PDF
+        return render_frames(graph, path, formats, size)
+    formats = _checked(formats, size, "render")
     use_renderer()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,3 +156,64 @@ def _sized(svg: str, scale: float) -> str:
     end = svg.index(">", start)
     head = re.sub(r'\s(width|height)="[^"]*"', "", svg[start:end])
     return svg[:start] + head + f' width="{w * scale:.0f}px" height="{h * scale:.0f}px"' + svg[end:]
+
+
+def _checked(formats, size, who: str) -> tuple[str, ...]:
+    formats = (formats,) if isinstance(formats, str) else tuple(formats)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise ValueError(f"{who}: formats must be among {FORMATS}; got {formats!r}")
+    if size not in (None, "slide"):
+        raise ValueError(f"{who}: size must be None or 'slide'; got {size!r}")
+    return formats
+
+
+def render_frames(frames, path_stem, formats=("svg", "png"), size: str | None = None) -> list[Path]:
+    """Write pictures of the same graph (viz.backward_steps) as numbered files stem-01.svg, stem-01.png,
+    stem-02.svg, ... and, for "pdf", one PDF stem.pdf with a page per frame; returns the files written
+    (grouped by format, frames in order).
+
+    size="slide": the layout (left to right or top to bottom) is chosen once, on the first frame, and
+    used for every frame, so that nothing jumps from one frame to the next; SVG and PNG fill 1920 x 1080.
+    """
+    frames = list(frames)
+    if not frames:
+        raise ValueError("render_frames: no frames to write")
+    for k, f in enumerate(frames):
+        if not isinstance(f, graphviz.Digraph):
+            raise TypeError(f"render_frames: frame {k} is a {type(f).__name__}, not a graphviz.Digraph")
+    formats = _checked(formats, size, "render_frames")
+    use_renderer()
+    stem = Path(path_stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    scale = None
+    if size == "slide":
+        first, svg = _slide_layout(frames[0])
+        scale = fitted_scale(svg, SLIDE)
+        laid = []
+        for f in frames:
+            f = f.copy()
+            f.graph_attr["rankdir"] = first.graph_attr["rankdir"]
+            laid.append(f)
+        frames = laid
+    svgs = [f.pipe(format="svg", encoding="utf-8", quiet=True) for f in frames]
+    digits = max(2, len(str(len(frames))))
+    written = []
+    for fmt in formats:
+        if fmt == "pdf":
+            out = stem.parent / f"{stem.name}.pdf"
+            out.write_bytes(_pdf(svgs))
+            written.append(out)
+            continue
+        for k, (frame, svg) in enumerate(zip(frames, svgs), start=1):
+            out = stem.parent / f"{stem.name}-{k:0{digits}d}.{fmt}"
+            if fmt == "svg":
+                out.write_text(svg if scale is None else _sized(svg, scale), encoding="utf-8")
+            else:
+                picture = frame
+                if scale is not None:
+                    picture = frame.copy()
+                    picture.graph_attr["dpi"] = f"{72 * scale:.2f}"
+                out.write_bytes(picture.pipe(format=fmt, quiet=True))
+            written.append(out)
+    return written
