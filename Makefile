@@ -24,7 +24,9 @@ demo: $(VENV)/.installed
 	$(PY) -m viz lenet --size slide $(FORMATS) --out out
 	$(PY) -m viz seed-figures --size slide $(FORMATS) --out out
 	$(PY) -m viz gradient-vs-depth --out out
-	@echo "Slide-ready pictures (SVG, PNG 1920x1080, PDF) of the graphs and the seed's figures are in out/"
+	$(PY) -m viz explore tanh-chain --n 4 --skip --html out/tanh4-skip-explorer.html
+	@echo "Slide-ready pictures (SVG, PNG 1920x1080, PDF) of the graphs and the seed's figures are in out/,"
+	@echo "and out/tanh4-skip-explorer.html steps through the backward pass in a browser"
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
