@@ -523,6 +523,10 @@ function createExplorer(el, scene) {
     if (back) parts.push(h("h5", {}, `value (computed at step ${back.k})`), numbersView(back.value));
     if (!n.value && !back && pane.nodes.get(id)?.getAttribute("data-tip")) parts.push(h("p", { class: "tg-muted" }, pane.nodes.get(id).getAttribute("data-tip")));
     if (rule) parts.push(h("h5", {}, "rule of the op (VJP)"), h("code", { class: "tg-rule" }, rule));
+    if (n.local?.length) {
+      parts.push(h("h5", {}, "local derivatives"),
+        ...n.local.map((l) => h("p", { class: "tg-chain" }, `d${n.name}/d${l.input} = ${fmt(l.value)}`)));
+    }
     if (n.chain) {
       const terms = n.chain.terms.map((t) => `${t.from} sends ${numText(t.value)}`).join(" + ");
       parts.push(h("h5", {}, "chain rule at this node"),

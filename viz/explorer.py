@@ -17,6 +17,7 @@ whole contract between the two, as JSON:
     Node  = {"name": str, "kind": "value" | "op" | "module", "op": str | null, "shape": [int],
              "value": Numbers | null, "grad": Numbers | null, "rule": str | null,
              "chain": {"terms": [{"from": str, "value": Numbers}], "total": Numbers} | null,
+             "local": [{"input": str, "value": float}] | null,   # d node / d input, one-element tensors
              "module": str | null}           # for a module box: the path whose ops it stands for
     Numbers = {"shape": [int], "grid": [[float]] | null,   # all numbers of a small tensor (2-d)
                "maps": [{"index": str, "grid": [[float]]}] | null,  # 2-d slices of a big one, for heatmaps
@@ -125,6 +126,20 @@ def _chain_terms(record, names: dict[int, str]) -> dict[int, dict]:
     return out
 
 
+def _local_derivatives(record, names: dict[int, str]) -> dict[int, list]:
+    """d node / d input of one-element nodes: what the VJP sent divided by the adjoint it received."""
+    out: dict[int, list] = {}
+    for step in record.steps:
+        g = step.adjoint.data
+        if g.size != 1 or float(g) == 0.0:
+            continue
+        for s in step.sends:
+            if s.grad.data.size == 1:
+                out.setdefault(id(step.node), []).append(
+                    {"input": names.get(id(s.input), "?"), "value": _round(float(s.grad.data) / float(g))})
+    return out
+
+
 def scene(root: Tensor, wrt=None, modules=None, values: bool = True, title: str | None = None) -> dict:
     """Everything the explorer shows, as plain data (see the module docstring)."""
     graph = trace(root)
@@ -135,6 +150,7 @@ def scene(root: Tensor, wrt=None, modules=None, values: bool = True, title: str 
     backward = draw_backward(root, wrt=wrt, values=values, collapse=0) if wants_grad else None
     record = backward.record if backward is not None else None
     chain = _chain_terms(record, names) if record is not None else {}
+    local = _local_derivatives(record, names) if record is not None else {}
     grads = {}
     if wants_grad:
         from autograd import grad as _grad
@@ -148,7 +164,7 @@ def scene(root: Tensor, wrt=None, modules=None, values: bool = True, title: str 
     for box, t in forward.tensor_of.items():
         fnodes[box] = {"name": names[id(t)], "kind": "value", "op": t.op, "shape": list(t.shape),
                        "value": numbers(t.data), "grad": numbers(grads[id(t)]) if id(t) in grads else None,
-                       "rule": _rule(t), "chain": chain.get(id(t)),
+                       "rule": _rule(t), "chain": chain.get(id(t)), "local": local.get(id(t)),
                        "module": clusters.get(graph.index[id(t)])}
     for dot_id, name in forward.drawn.items():
         if dot_id not in fnodes:

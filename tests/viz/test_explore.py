@@ -112,6 +112,11 @@ def test_the_forward_nodes_carry_values_grads_and_the_chain_rule(chain):
     assert same(grid(box["chain"]["total"]), sum(grid(t["value"]).item() for t in terms))
     (tanh1,) = [n for n in nodes.values() if n["name"] == "tanh1"]
     assert tanh1["op"] == "tanh" and "tanh" in tanh1["rule"]
+    # local derivatives of one-element nodes: d tanh_k / d tanh_{k-1} = 1 - a_k^2; the skip's add: 1 and 1
+    a = np.tanh(0.5)
+    assert tanh1["local"] == [{"input": "theta", "value": pytest.approx(1 - a * a, rel=1e-7)}]
+    (root,) = [n for n in nodes.values() if n["name"] == "C_res"]
+    assert [(d["input"], d["value"]) for d in root["local"]] == [("tanh4", 1.0), ("theta", 1.0)]
 
 
 def _views(*scenes):

@@ -243,6 +243,8 @@ def test_hover_shows_a_tooltip_and_click_fills_the_inspector(page, tmp_path, cha
     expect(inspector).to_contain_text("theta")
     for text in ("0.5", "1.454", "C_res", "tanh1", "0.4545"):  # value, grad, and the chain rule's terms
         expect(inspector).to_contain_text(text)
+    node(page, forward, name="tanh1").click()  # its local derivative: 1 - tanh1^2
+    expect(inspector).to_contain_text("dtanh1/dtheta = 0.7864")
     assert not page.errors, page.errors
 
 
