@@ -9,17 +9,28 @@ from autograd.gradcheck import GradcheckError, dotcheck, gradcheck, gradgradchec
 from autograd.inplace import InplaceError
 from autograd.record import BackwardRecord, record_backward
 from autograd.ops import (
-    add, avg_pool2d, broadcast_to, cast, correlate2d, div, equal, exp, getitem, greater, greater_equal,
-    less, less_equal, log, matmul, max, max_pool2d, mean, mul, neg, not_equal, pow, relu, reshape,
-    scatter_add, sigmoid, sub, sum, sum_to, tanh, transpose, upsample, where,
+    abs, add, argmax, argmin, avg_pool2d, broadcast_to, cast, ceil, clip, concatenate, correlate2d, cos,
+    cumsum, div, einsum, elu, equal, erf, exp, expand_dims, expm1, flatten, flip, floor, gelu, getitem,
+    greater, greater_equal, leaky_relu, less, less_equal, log, log1p, logsumexp, matmul, max, max_pool2d,
+    maximum, mean, min, minimum, moveaxis, mul, neg, not_equal, one_hot, pad, pow, prod, relu, repeat,
+    reshape, round, scatter_add, sigmoid, sign, silu, sin, softplus, split, sqrt, square, squeeze, stack,
+    std, sub, sum, sum_to, swapaxes, take_along_axis, tanh, tile, transpose, upsample, var, where,
+)
+from autograd.creation import (
+    arange, eye, full, full_like, normal, ones, ones_like, uniform, zeros, zeros_like,
 )
 
 __all__ = [
-    "AnomalyError", "BackwardRecord", "Function", "GradcheckError", "InplaceError", "Tensor", "add",
-    "apply", "as_tensor", "avg_pool2d", "backward", "broadcast_to", "cast", "correlate2d", "detect_anomaly",
-    "div", "dotcheck", "enable_grad", "equal", "exp", "getitem", "grad", "gradcheck", "gradgradcheck",
-    "greater", "greater_equal", "is_grad_enabled", "less", "less_equal", "log", "matmul", "max",
-    "max_pool2d", "mean", "mul", "neg", "no_grad", "not_equal", "pow",
-    "record_backward", "relu", "reshape", "scatter_add", "sigmoid", "sub", "sum", "sum_to", "tanh",
-    "toposort", "transpose", "upsample", "where",
+    "abs", "add", "AnomalyError", "apply", "arange", "argmax", "argmin", "as_tensor", "avg_pool2d",
+    "backward", "BackwardRecord", "broadcast_to", "cast", "ceil", "clip", "concatenate", "correlate2d",
+    "cos", "cumsum", "detect_anomaly", "div", "dotcheck", "einsum", "elu", "enable_grad", "equal", "erf",
+    "exp", "expand_dims", "expm1", "eye", "flatten", "flip", "floor", "full", "full_like", "Function",
+    "gelu", "getitem", "grad", "gradcheck", "GradcheckError", "gradgradcheck", "greater", "greater_equal",
+    "InplaceError", "is_grad_enabled", "leaky_relu", "less", "less_equal", "log", "log1p", "logsumexp",
+    "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum", "moveaxis", "mul", "neg", "no_grad",
+    "normal", "not_equal", "one_hot", "ones", "ones_like", "pad", "pow", "prod", "record_backward", "relu",
+    "repeat", "reshape", "round", "scatter_add", "sigmoid", "sign", "silu", "sin", "softplus", "split",
+    "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "sum_to", "swapaxes", "take_along_axis",
+    "tanh", "Tensor", "tile", "toposort", "transpose", "uniform", "upsample", "var", "where", "zeros",
+    "zeros_like",
 ]

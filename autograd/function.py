@@ -165,7 +165,12 @@ def apply(fn: type[Function], *inputs: Tensor, **params) -> Tensor:
     except (ValueError, IndexError, TypeError) as err:
         # NOTE: the inputs are untouched: forwards never write into their arguments.
         arrays = [t.data for t in inputs]
-        raise type(err)(f"{fn.name}: {fn.describe(arrays, params)}: {err}") from None
+        message = f"{fn.name}: {fn.describe(arrays, params)}: {err}"
+        try:
+            named = type(err)(message)
+        except TypeError:  # an exception class that wants more than a message (NumPy's ufunc errors)
+            named = next(k for k in (TypeError, ValueError, IndexError) if isinstance(err, k))(message)
+        raise named from None
     if type(out) is not _ndarray:  # NumPy returns scalars for 0-d results
         out = _asarray(out) if type(out) in _REAL_SCALARS else _forward_result(fn, out)
     elif out is a or out is b or (a is None and _is_an_input(out, inputs)):

@@ -27,6 +27,8 @@ from types import MappingProxyType
 
 import numpy as np
 
+from autograd.methods import OpMethods
+
 NO_PARAMS = MappingProxyType({})  # the params of leaves and of ops without hyperparameters
 _creation = itertools.count()  # nodes are numbered as they are made: parents always come first
 
@@ -87,7 +89,7 @@ def _check_requires_grad(dtype: np.dtype, flag: bool, who: str = "Tensor") -> bo
     return flag
 
 
-class Tensor:
+class Tensor(OpMethods):
     """An n-dimensional array (0-d for scalars) that can record the ops applied to it."""
 
     __slots__ = (

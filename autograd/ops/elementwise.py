@@ -199,14 +199,18 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    """z = 1 / (1 + exp(-x)), computed as (1 + tanh(x/2)) / 2 (no overflow);   x_bar = g * z * (1 - z)"""
+    """z = 1 / (1 + exp(-x)), computed from e = exp(-|x|) (no overflow, full relative accuracy for very
+    negative x): z = 1 / (1 + e) for x >= 0, e / (1 + e) below;   x_bar = g * z * (1 - z)"""
 
     name = "sigmoid"
 
     @staticmethod
     def forward(x):
-        half = np.asarray(0.5, dtype=np.result_type(x.dtype, np.float16))  # ints and bools: as np.tanh
-        return half * np.tanh(half * x) + half
+        dtype = np.result_type(x.dtype, np.float16)  # ints and bools: in float, as np.tanh would
+        x = x.astype(dtype, copy=False)
+        e = np.exp(-np.abs(x))
+        one = np.asarray(1, dtype=dtype)
+        return np.where(x >= 0, one / (one + e), e / (one + e))
 
     @staticmethod
     def vjp(g, out, needs):

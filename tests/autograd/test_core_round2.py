@@ -311,3 +311,24 @@ def test_an_integer_past_64_bits_is_refused_not_kept_as_an_object():
 
 def test_broadcast_to_takes_one_int_as_numpy():
     assert Tensor(np.ones(1)).broadcast_to(3).shape == (3,)
+
+
+def test_a_numpy_error_that_wants_more_than_a_message_is_still_named():
+    class Sign(Function):
+        name = "mysign"
+        forward = staticmethod(np.sign)
+
+        @staticmethod
+        def vjp(g, out, needs):
+            return (None,)
+
+    with pytest.raises(TypeError, match=r"mysign: shapes \(2,\): ufunc 'sign'"):
+        apply(Sign, Tensor(np.array([True, False])))
+
+
+def test_sigmoid_keeps_its_relative_accuracy_for_very_negative_inputs():
+    x = np.array([-30.0, -40.0, -700.0, 0.0, 30.0])
+    z = ag.sigmoid(Tensor(x)).data
+    exact = np.exp(x) / (1 + np.exp(x))  # exact enough where exp(x) is tiny; 1/(1+e^-x) where it is not
+    exact[3:] = 1 / (1 + np.exp(-x[3:]))
+    np.testing.assert_allclose(z, exact, rtol=1e-14)
