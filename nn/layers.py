@@ -66,13 +66,14 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_ch: int, out_ch: int, kernel_size, stride=1, padding=0, bias: bool = True, *,
-                 rng: np.random.Generator | None = None, dtype=np.float32):
+                 dilation=1, rng: np.random.Generator | None = None, dtype=np.float32):
         super().__init__()
         self.in_ch = _int(in_ch, "in_ch", "Conv2d", 1)
         self.out_ch = _int(out_ch, "out_ch", "Conv2d", 1)
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d", 1)
         self.stride = pair(stride, "stride", "Conv2d", 1)
         self.padding = pair(padding, "padding", "Conv2d", 0)
+        self.dilation = pair(dilation, "dilation", "Conv2d", 1)  # taps d apart: extent d * (F - 1) + 1
         rng, dtype = _generator(rng, "Conv2d"), _float_dtype(dtype, "Conv2d")
         fan_in = self.in_ch * self.kernel_size[0] * self.kernel_size[1]
         self.weight = _uniform(rng, fan_in, (self.out_ch, self.in_ch, *self.kernel_size), dtype)
@@ -80,18 +81,24 @@ class Conv2d(Module):
 
     def forward(self, x):
         x = as_tensor(x)
-        smallest = tuple(max(f - 2 * p, 1) for f, p in zip(self.kernel_size, self.padding))
+        extent = tuple(d * (f - 1) + 1 for f, d in zip(self.kernel_size, self.dilation))
+        smallest = tuple(max(e - 2 * p, 1) for e, p in zip(extent, self.padding))
         if x.ndim != 4 or x.shape[1] != self.in_ch:
             raise ValueError(f"expected input (N, {self.in_ch}, H, W), got {x.shape}")
         if x.shape[2] < smallest[0] or x.shape[3] < smallest[1]:
             raise ValueError(f"expected input (N, {self.in_ch}, H, W) with H >= {smallest[0]} and "
-                             f"W >= {smallest[1]} for the {self.kernel_size} kernel, got {x.shape}")
-        return correlate2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
+                             f"W >= {smallest[1]} for the {self.kernel_size} kernel"
+                             + (f" with dilation {self.dilation}" if self.dilation != (1, 1) else "")
+                             + f", got {x.shape}")
+        return correlate2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                           dilation=self.dilation)
 
     def extra_repr(self) -> str:
         s = f"{self.in_ch}, {self.out_ch}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
             s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
         return s + ("" if self.bias is not None else ", bias=False")
 
 

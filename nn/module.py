@@ -20,6 +20,11 @@ come first, then those of each sub-module in the order they were assigned.
 NOTE: only `Parameter`s are registered. A plain `Tensor(..., requires_grad=True)` attribute is not a
 parameter: the optimizer and `state_dict()` will not see it.
 
+Buffers are state that is not learned (BatchNorm's running statistics): `self.register_buffer("running_mean",
+np.zeros(C))` keeps a Tensor that state_dict(), load_state_dict(), nn.save and nn.load include and
+parameters() does not. `train()` / `eval()` set the `training` flag of a module and all its descendants.
+The containers ModuleList and ModuleDict are in nn/containers.py, functional_call in nn/stateless.py.
+
 Errors raised inside a forward name the module they happened in: the first module to see the error
 (the innermost) re-raises it, same type, with its dotted path in front, e.g.
 "LeNet5.conv1: expected input (N, 1, H, W), got (100, 3, 32, 32)".
@@ -85,12 +90,24 @@ def _module_path(stack: list[Module]) -> str:
     return path
 
 
+def _buffer_value(value, name: str, owner: str) -> Tensor | None:
+    """A buffer's value: a Tensor kept as it is, an array or number as a new Tensor, or None."""
+    if value is None or isinstance(value, Tensor):
+        return value
+    if isinstance(value, (np.ndarray, np.generic, int, float)) and not isinstance(value, (bool, np.bool_)):
+        return Tensor(value)
+    raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' of {owner} "
+                    f"(a Tensor, a NumPy array or None expected)")
+
+
 class Module:
     """Base class of layers and models: holds Parameters and sub-Modules, and calls forward()."""
 
     def __init__(self):
-        # object.__setattr__: these three must exist before our own __setattr__ can work
+        # object.__setattr__: these must exist before our own __setattr__ can work
         object.__setattr__(self, "_parameters", {})  # name -> Parameter, in assignment order
+        object.__setattr__(self, "_buffers", {})  # name -> Tensor or None (see register_buffer)
+        object.__setattr__(self, "_non_persistent", set())  # buffer names left out of state_dict()
         object.__setattr__(self, "_modules", {})  # name -> Module, in assignment order
         object.__setattr__(self, "training", True)
 
@@ -98,19 +115,20 @@ class Module:
     def __setattr__(self, name: str, value) -> None:
         params = self.__dict__.get("_parameters")
         modules = self.__dict__.get("_modules")
+        buffers = self.__dict__.get("_buffers")
         if isinstance(value, (Parameter, Module)) and params is None:
             raise AttributeError(
                 f"cannot assign {type(value).__name__} '{name}' before Module.__init__() was called "
                 f"(call super().__init__() first in {type(self).__name__}.__init__)"
             )
         if isinstance(value, Parameter):
-            self.__dict__.pop(name, None)
-            modules.pop(name, None)
+            self._forget(name, params)
             params[name] = value
         elif isinstance(value, Module):
-            self.__dict__.pop(name, None)
-            params.pop(name, None)
+            self._forget(name, modules)
             modules[name] = value
+        elif buffers is not None and name in buffers:  # `self.running_mean = array` replaces the buffer
+            buffers[name] = _buffer_value(value, name, type(self).__name__)
         elif params is not None and (name in params or name in modules):
             if value is not None:
                 kind = "parameter" if name in params else "sub-module"
@@ -124,9 +142,18 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
+    def _forget(self, name: str, keep: dict | None = None) -> None:
+        """Remove `name` from the instance dict and every registry but `keep` (where it is about to be
+        registered: a replaced entry keeps its place in the order, as in PyTorch)."""
+        self.__dict__.pop(name, None)
+        for registry in (self._parameters, self._buffers, self._modules):
+            if registry is not keep:
+                registry.pop(name, None)
+        self._non_persistent.discard(name)
+
     def __getattr__(self, name: str):
         # Called only when normal lookup fails: parameters and sub-modules live in the two dicts.
-        for registry in ("_parameters", "_modules"):
+        for registry in ("_parameters", "_buffers", "_modules"):
             found = self.__dict__.get(registry)
             if found is not None and name in found:
                 return found[name]
@@ -137,11 +164,69 @@ class Module:
             del self._parameters[name]
         elif name in self._modules:
             del self._modules[name]
+        elif name in self._buffers:
+            del self._buffers[name]
+            self._non_persistent.discard(name)
         else:
             object.__delattr__(self, name)
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules))
+        names = set(self._parameters) | set(self._buffers) | set(self._modules)
+        return sorted(set(super().__dir__()) | names)
+
+    # -- registering by name -------------------------------------------------------------------------
+    def _check_new_name(self, name, what: str, registry: str) -> None:
+        """`name` may be registered in self.<registry> ("_buffers"): a str, no '.', not another attribute."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot register {what} before Module.__init__() was called "
+                                 f"(call super().__init__() first in {type(self).__name__}.__init__)")
+        if not isinstance(name, str):
+            raise TypeError(f"{what} name must be a str, got {type(name).__name__}")
+        if name == "" or "." in name:
+            raise KeyError(f"{what} name must be a non-empty str without '.', got {name!r}")
+        if name not in self.__dict__[registry] and hasattr(self, name):
+            raise KeyError(f"attribute '{name}' already exists in {type(self).__name__}")
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """self.<name> = param, by name (None: a declared but absent parameter, as bias=False)."""
+        self._check_new_name(name, "parameter", "_parameters")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign {type(param).__name__} as parameter '{name}' "
+                            f"(a Parameter or None expected)")
+        self._forget(name, self._parameters)
+        if param is None:
+            self._parameters.pop(name, None)
+            object.__setattr__(self, name, None)
+        else:
+            self._parameters[name] = param
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """self.<name> = module, by name: for names that are not identifiers ("0", "conv-1")."""
+        self._check_new_name(name, "module", "_modules")
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}.add_module: '{name}' is a {type(module).__name__}, "
+                            f"not a Module")
+        self._forget(name, self._modules)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """Keep `tensor` as self.<name>: state, not a parameter (BatchNorm's running statistics).
+
+        A buffer is a Tensor (an array or number is converted, a Tensor kept as it is) or None. It is in
+        state_dict() (so nn.save / nn.load) unless persistent=False, never in parameters(); the
+        optimizer does not see it. Assigning `self.<name> = array` later replaces it.
+        """
+        self._check_new_name(name, "buffer", "_buffers")
+        if isinstance(tensor, Parameter):
+            raise TypeError(f"cannot register Parameter '{name}' as a buffer (assign it as an attribute "
+                            f"or use register_parameter)")
+        value = _buffer_value(tensor, name, type(self).__name__)
+        self._forget(name, self._buffers)
+        self._buffers[name] = value
+        if not persistent:
+            self._non_persistent.add(name)
 
     # -- walking the tree ---------------------------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -192,6 +277,25 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """('bn1.running_mean', Tensor) pairs, ordered as named_parameters; None buffers are skipped."""
+        seen: set[int] = set()
+        walk = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
+        for mod_name, module in walk:
+            for name, b in module._buffers.items():
+                if b is None:
+                    continue
+                if remove_duplicate:
+                    if id(b) in seen:
+                        continue
+                    seen.add(id(b))
+                yield (f"{mod_name}.{name}" if mod_name else name), b
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
     def num_parameters(self) -> int:
         """The number of learnable scalars (shared parameters counted once)."""
         return sum(p.size for p in self.parameters())
@@ -206,7 +310,7 @@ class Module:
         return self
 
     def eval(self) -> Module:
-        """train(False): evaluation mode (layers such as dropout would behave differently)."""
+        """train(False): evaluation mode (Dropout is the identity, BatchNorm uses its running statistics)."""
         return self.train(False)
 
     def zero_grad(self) -> None:
@@ -215,12 +319,25 @@ class Module:
             p.grad = None
 
     # -- state ---------------------------------------------------------------------------------------
+    def _state_tensors(self) -> dict[str, Tensor]:
+        """name -> Tensor for state_dict: each module's parameters, then its persistent buffers, then
+        its sub-modules' (PyTorch's order); every registered name, tied ones too."""
+        state = {}
+        for mod_name, module in self.named_modules(remove_duplicate=False):
+            prefix = f"{mod_name}." if mod_name else ""
+            for name, p in module._parameters.items():
+                state[prefix + name] = p
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    state[prefix + name] = b
+        return state
+
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """name -> a copy of the parameter's array, every registered name (tied ones too), in order."""
-        return OrderedDict((n, p.data.copy()) for n, p in self.named_parameters(remove_duplicate=False))
+        """name -> a copy of the array of every parameter and persistent buffer, in order."""
+        return OrderedDict((n, t.data.copy()) for n, t in self._state_tensors().items())
 
     def load_state_dict(self, state: Mapping, strict: bool = True) -> None:
-        """Copy arrays from `state` (name -> array or Tensor) into the parameters: all or nothing.
+        """Copy arrays from `state` (name -> array or Tensor) into the parameters and buffers: all or nothing.
 
         Everything is checked before anything changes: missing and unexpected names (both listed;
         strict=False allows them), then each array's shape and dtype (they must match exactly, no
@@ -228,7 +345,7 @@ class Module:
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping name -> array, got {type(state).__name__}")
-        own = dict(self.named_parameters(remove_duplicate=False))
+        own = self._state_tensors()
         problems = []
         if strict:
             missing = [n for n in own if n not in state]
@@ -331,31 +448,3 @@ class Module:
         if not self._modules:
             return f"{type(self).__name__}({extra})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
-
-
-def functional_call(module: Module, parameters: Mapping[str, Tensor], *args, **kwargs):
-    """module(*args, **kwargs) with some parameters replaced by the given tensors, by dotted name.
-
-    The tensors take part in the graph instead of the module's own parameters, so a gradient check
-    can treat them as inputs: gradcheck(lambda w: functional_call(model, {"fc2.bias": w}, x), [b]).
-    The module is exactly as it was afterwards, also when the call fails.
-    """
-    owners = dict(module.named_modules())
-    slots = []
-    for name, tensor in parameters.items():
-        path, _, leaf = name.rpartition(".")
-        owner = owners.get(path)
-        if owner is None or leaf not in owner._parameters:
-            raise KeyError(f"functional_call: {type(module).__name__} has no parameter '{name}'")
-        if not isinstance(tensor, Tensor) or tensor.shape != owner._parameters[leaf].shape:
-            raise ValueError(f"functional_call: '{name}' needs a Tensor of shape "
-                             f"{owner._parameters[leaf].shape}, got {getattr(tensor, 'shape', type(tensor))}")
-        slots.append((owner, leaf, tensor))
-    saved = [(owner, leaf, owner._parameters[leaf]) for owner, leaf, _ in slots]
-    try:
-        for owner, leaf, tensor in slots:
-            owner._parameters[leaf] = tensor  # straight into the registry: a plain Tensor is allowed here
-        return module(*args, **kwargs)
-    finally:
-        for owner, leaf, original in saved:
-            owner._parameters[leaf] = original

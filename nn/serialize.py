@@ -1,4 +1,5 @@
-"""Save and load a module's parameters as .npz files (keys are the dotted names: "conv1.weight").
+"""Save and load a module's state (parameters and buffers) as .npz files (keys are the dotted names:
+"conv1.weight", "bn1.running_mean"; each array keeps its dtype, e.g. num_batches_tracked stays int64).
 
     nn.save(model, "lenet.npz")
     nn.load(model, "lenet.npz")     # the file must match the model's names, shapes and dtypes
@@ -55,7 +56,7 @@ def save(module: Module, path) -> None:
 
 
 def load(module: Module, path) -> None:
-    """Read `path` (written by save) into the module's parameters: all of them, or nothing.
+    """Read `path` (written by save) into the module's parameters and buffers: all of them, or nothing.
 
     Raises FileNotFoundError if there is no such file, ValueError if it is not a readable .npz file or
     does not match the module (missing or unexpected names, wrong shapes or dtypes).
