@@ -14,8 +14,9 @@ from autograd.ops.unary import (
 )
 from autograd.ops.activations import elu, gelu, leaky_relu, silu, softplus
 from autograd.ops.stats import argmax, argmin, cumsum, logsumexp, min, prod, std, var
+from autograd.ops.contraction import einsum
 from autograd.ops.join import (
-    concatenate, einsum, expand_dims, flatten, flip, moveaxis, one_hot, pad, repeat, split, squeeze, stack,
+    concatenate, expand_dims, flatten, flip, moveaxis, one_hot, pad, repeat, split, squeeze, stack,
     swapaxes, take_along_axis, tile,
 )
 
