@@ -61,12 +61,13 @@ def _uniform(rng: np.random.Generator, fan_in: int, shape: tuple[int, ...], dtyp
 class Conv2d(Module):
     """y = correlate2d(x, weight) + bias:  (N, C_in, H, W) -> (N, C_out, H2, W2).
 
-    weight (C_out, C_in, F1, F2), bias (C_out,):  C_out * C_in * F1 * F2 + C_out parameters.
+    weight (C_out, C_in / G, F1, F2), bias (C_out,):  C_out * C_in / G * F1 * F2 + C_out parameters.
     Conv2d(3, 32, 5, padding=2) keeps 128x128: 32 * 3 * 5 * 5 + 32 = 2,432 parameters.
+    groups G: each of G slices of the filters sees one slice of the channels (groups=C_in: depthwise).
     """
 
     def __init__(self, in_ch: int, out_ch: int, kernel_size, stride=1, padding=0, bias: bool = True, *,
-                 dilation=1, rng: np.random.Generator | None = None, dtype=np.float32):
+                 dilation=1, groups: int = 1, rng: np.random.Generator | None = None, dtype=np.float32):
         super().__init__()
         self.in_ch = _int(in_ch, "in_ch", "Conv2d", 1)
         self.out_ch = _int(out_ch, "out_ch", "Conv2d", 1)
@@ -74,9 +75,14 @@ class Conv2d(Module):
         self.stride = pair(stride, "stride", "Conv2d", 1)
         self.padding = pair(padding, "padding", "Conv2d", 0)
         self.dilation = pair(dilation, "dilation", "Conv2d", 1)  # taps d apart: extent d * (F - 1) + 1
+        self.groups = _int(groups, "groups", "Conv2d", 1)
+        if self.in_ch % self.groups or self.out_ch % self.groups:
+            raise ValueError(f"Conv2d: groups={self.groups} must divide both in_ch={self.in_ch} and "
+                             f"out_ch={self.out_ch}")
         rng, dtype = _generator(rng, "Conv2d"), _float_dtype(dtype, "Conv2d")
-        fan_in = self.in_ch * self.kernel_size[0] * self.kernel_size[1]
-        self.weight = _uniform(rng, fan_in, (self.out_ch, self.in_ch, *self.kernel_size), dtype)
+        fan_in = self.in_ch // self.groups * self.kernel_size[0] * self.kernel_size[1]
+        shape = (self.out_ch, self.in_ch // self.groups, *self.kernel_size)
+        self.weight = _uniform(rng, fan_in, shape, dtype)
         self.bias = _uniform(rng, fan_in, (self.out_ch,), dtype) if bias else None
 
     def forward(self, x):
@@ -91,7 +97,7 @@ class Conv2d(Module):
                              + (f" with dilation {self.dilation}" if self.dilation != (1, 1) else "")
                              + f", got {x.shape}")
         return correlate2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
-                           dilation=self.dilation)
+                           dilation=self.dilation, groups=self.groups)
 
     def extra_repr(self) -> str:
         s = f"{self.in_ch}, {self.out_ch}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -99,6 +105,8 @@ class Conv2d(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1, 1):
             s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
         return s + ("" if self.bias is not None else ", bias=False")
 
 
@@ -131,37 +139,45 @@ class Linear(Module):
 
 
 class _Pool2d(Module):
-    """Shared by the two pools: (N, C, H, W) -> (N, C, H2, W2), each channel on its own."""
+    """Shared by the two pools: (N, C, H, W) -> (N, C, H2, W2), each channel on its own.
 
-    def __init__(self, kernel_size, stride=None):
+    padding (at most half the kernel, as PyTorch): max pads with -inf, avg with zeros that count.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         who = type(self).__name__
         self.kernel_size = pair(kernel_size, "kernel_size", who, 1)
         self.stride = self.kernel_size if stride is None else pair(stride, "stride", who, 1)
+        self.padding = pair(padding, "padding", who, 0)
+        if any(2 * p > k for p, k in zip(self.padding, self.kernel_size)):
+            raise ValueError(f"{who}: padding {self.padding} must be at most half of kernel_size "
+                             f"{self.kernel_size}")
 
     def _checked(self, x) -> Tensor:
         x = as_tensor(x)
-        k1, k2 = self.kernel_size
+        k1, k2 = (k - 2 * p for k, p in zip(self.kernel_size, self.padding))
         if x.ndim != 4 or x.shape[2] < k1 or x.shape[3] < k2:
             raise ValueError(f"expected input (N, C, H, W) with H >= {k1} and W >= {k2}, got {x.shape}")
         return x
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}"
+        s = f"kernel_size={self.kernel_size}, stride={self.stride}"
+        return s + (f", padding={self.padding}" if self.padding != (0, 0) else "")
 
 
 class MaxPool2d(_Pool2d):
-    """y = max over each F1 x F2 window moved by the stride (default: the kernel size)."""
+    """y = max over each F1 x F2 window moved by the stride (default: the kernel size); -inf padding."""
 
     def forward(self, x):
-        return max_pool2d(self._checked(x), self.kernel_size, self.stride)
+        return max_pool2d(self._checked(x), self.kernel_size, self.stride, self.padding)
 
 
 class AvgPool2d(_Pool2d):
-    """y = mean over each F1 x F2 window moved by the stride (default: the kernel size)."""
+    """y = mean over each F1 x F2 window moved by the stride (default: the kernel size); zero padding."""
 
     def forward(self, x):
-        return avg_pool2d(self._checked(x), self.kernel_size, self.stride)
+        return avg_pool2d(self._checked(x), self.kernel_size, self.stride, self.padding)
 
 
 class Tanh(Module):

@@ -10,6 +10,10 @@ Cross-correlation is convolution with the kernel flipped in both directions. Bac
 seed text): the kernel's gradient is the input correlated with the upstream gradient, J^W = I * J^O
 (stride and dilation trade places); the input's gradient is a full correlation of the stride-dilated
 upstream gradient with the flipped kernel. Both are `correlate2d` again, so second derivatives work.
+
+Groups G: w is (K, C/G, F1, F2); the channels and the filters are cut into G slices, slice g of the
+filters sees only slice g of the channels (G = C: depthwise). Composed of correlate2d on each slice
+and a concatenation along the channels, so its gradients are those of the parts.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from autograd.function import Function, apply
 from autograd.ops.elementwise import add
+from autograd.ops.join import concatenate
 from autograd.ops.shape import getitem, reshape, scatter_add, transpose
 from autograd.tensor import Tensor, operand
 
@@ -153,12 +158,17 @@ class Correlate2d(Function):
 
 
 def correlate2d(x: Tensor, w: Tensor, bias: Tensor | None = None, stride=1, padding=0,
-                dilation=1) -> Tensor:
-    """Cross-correlate x (N, C, H, W) with w (K, C, F1, F2), add bias (K,): -> (N, K, H2, W2).
+                dilation=1, groups=1) -> Tensor:
+    """Cross-correlate x (N, C, H, W) with w (K, C/groups, F1, F2), add bias (K,): -> (N, K, H2, W2).
 
     stride, padding, dilation: an int or a pair (rows, columns). Example: the seed's 32x32 RGB image
     and a 5x5x3 filter give a 28x28 map; `correlate2d(x, w, padding=2)` keeps 32x32.
+    groups: filters k * K/groups ... see only channels g * C/groups ...; groups=C is depthwise.
     """
+    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"correlate2d: groups must be an int >= 1; got {groups!r}")
+    if groups != 1:
+        return _grouped(x, w, bias, stride, padding, dilation, int(groups))
     x, w = operand(x, "correlate2d"), operand(w, "correlate2d")
     stride = pair(stride, "stride", "correlate2d", 1)
     padding = pair(padding, "padding", "correlate2d", 0)
@@ -177,10 +187,34 @@ def correlate2d(x: Tensor, w: Tensor, bias: Tensor | None = None, stride=1, padd
         raise ValueError(f"correlate2d: kernel {w.shape[2:]} (dilation {dilation}) does not fit input "
                          f"{x.shape[2:]} padded by {padding}")
     out = apply(Correlate2d, x, w, stride=stride, padding=padding, dilation=dilation)
+    return _add_bias(out, bias, w.shape[0])
+
+
+def _add_bias(out: Tensor, bias, k: int) -> Tensor:
     if bias is None:
         return out
     bias = operand(bias, "correlate2d")
-    if bias.shape != (w.shape[0],):
-        raise ValueError(f"correlate2d: bias has shape {bias.shape}; expected ({w.shape[0]},), "
+    if bias.shape != (k,):
+        raise ValueError(f"correlate2d: bias has shape {bias.shape}; expected ({k},), "
                          f"one per filter")
-    return add(out, reshape(bias, (1, w.shape[0], 1, 1)))
+    return add(out, reshape(bias, (1, k, 1, 1)))
+
+
+def _grouped(x, w, bias, stride, padding, dilation, groups: int) -> Tensor:
+    """correlate2d with groups > 1: one correlate2d per slice of channels and filters, concatenated."""
+    x, w = operand(x, "correlate2d"), operand(w, "correlate2d")
+    if x.ndim != 4 or w.ndim != 4:
+        raise ValueError(f"correlate2d: expected input (N, C, H, W) and kernel (K, C/groups, F1, F2); "
+                         f"got shapes {x.shape} and {w.shape}")
+    (c, k), g = (x.shape[1], w.shape[0]), groups
+    if c % g or k % g:
+        raise ValueError(f"correlate2d: groups={g} must divide both the input's {c} channels and the "
+                         f"kernel's {k} filters; got input {x.shape} and kernel {w.shape}")
+    if w.shape[1] != c // g:
+        raise ValueError(f"correlate2d: input {x.shape} has {c} channels, {c // g} per group for "
+                         f"groups={g}, but kernel {w.shape} expects {w.shape[1]}")
+    cg, kg, all_ = c // g, k // g, slice(None)
+    parts = [correlate2d(getitem(x, (all_, slice(i * cg, (i + 1) * cg))),
+                         getitem(w, (slice(i * kg, (i + 1) * kg),)),
+                         stride=stride, padding=padding, dilation=dilation) for i in range(g)]
+    return _add_bias(concatenate(parts, axis=1), bias, k)

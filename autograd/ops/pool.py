@@ -1,6 +1,6 @@
 """Pooling: max and average over k1 x k2 windows with a stride, each channel on its own.
 
-x (N, C, H, W) -> (N, C, H2, W2),  H2 = floor((H - k1) / s1) + 1.  Windows may overlap (s < k).
+x (N, C, H, W) -> (N, C, H2, W2),  H2 = floor((H + 2*p1 - k1) / s1) + 1.  Windows may overlap (s < k).
 
     avg:  out[n, c, i, j] = mean_{a, b} x[n, c, s1*i + a, s2*j + b]     x_bar = upsample(g) / (k1*k2)
     max:  out[n, c, i, j] = max_{a, b}  x[n, c, s1*i + a, s2*j + b]     x_bar = g scattered to the argmax
@@ -10,6 +10,10 @@ elements; the derivative of the max is the indicator function of the maximum ele
 argmax is a constant (it does not move under small changes of x); on ties the first maximum of a
 window gets the gradient. `upsample` spreads each value over its window (adding where windows
 overlap); it and the windowed sum are each other's VJP, so every order of derivative stays in primitives.
+
+Padding (PyTorch's semantics, p <= k / 2 on each axis) is a separate `pad` step before the pooling, whose
+VJP slices the gradient back: max pads with -inf (the padding never wins), avg pads with zeros that
+count in the mean (PyTorch's default count_include_pad=True).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 
 from autograd.function import Function, apply
 from autograd.ops.conv import output_size, pair, windows
+from autograd.ops.join import pad
 from autograd.ops.shape import scatter_add
 from autograd.tensor import Tensor, operand
 
@@ -95,27 +100,56 @@ class MaxPool2d(Function):
         return (scatter_add(g, index, x.shape),)
 
 
-def _pool_args(x: Tensor, kernel_size, stride, op: str):
+def _pool_args(x: Tensor, kernel_size, stride, padding, op: str):
     x = operand(x, op)
     kernel = pair(kernel_size, "kernel_size", op, 1)
     stride = kernel if stride is None else pair(stride, "stride", op, 1)
+    padding = pair(padding, "padding", op, 0)
     if x.ndim != 4:
         raise ValueError(f"{op}: expected input (N, C, H, W); got shape {x.shape}")
-    if min(output_size(x.shape[2 + i], kernel[i], stride[i]) for i in (0, 1)) < 1:
-        raise ValueError(f"{op}: kernel {kernel} does not fit input {x.shape} (H, W = {x.shape[2:]})")
-    return x, kernel, stride
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op}: padding {padding} must be at most half of kernel_size {kernel} "
+                         f"(input {x.shape})")
+    if padding != (0, 0) and 0 in x.shape[2:]:  # every window would be padding alone (PyTorch raises too)
+        raise ValueError(f"{op}: input {x.shape} has no rows or columns to pool; padding {padding} alone "
+                         f"would fill every window")
+    if min(output_size(x.shape[2 + i], kernel[i], stride[i], padding[i]) for i in (0, 1)) < 1:
+        raise ValueError(f"{op}: kernel {kernel} does not fit input {x.shape} (H, W = {x.shape[2:]})"
+                         + (f" padded by {padding}" if padding != (0, 0) else ""))
+    return x, kernel, stride, padding
 
 
-def avg_pool2d(x: Tensor, kernel_size, stride=None) -> Tensor:
-    """Average over kernel_size windows (an int or a pair) moved by stride (default: kernel_size)."""
-    x, kernel, stride = _pool_args(x, kernel_size, stride, "avg_pool2d")
-    return apply(AvgPool2d, x, kernel=kernel, stride=stride)
+def _padded(x: Tensor, padding, value) -> Tensor:
+    """x with `value` borders of padding (p1, p2) on H and W; x itself when there is no padding."""
+    if padding == (0, 0):
+        return x
+    p1, p2 = padding
+    return pad(x, ((0, 0), (0, 0), (p1, p1), (p2, p2)), constant_values=value)
 
 
-def max_pool2d(x: Tensor, kernel_size, stride=None) -> Tensor:
-    """Maximum over kernel_size windows (an int or a pair) moved by stride (default: kernel_size)."""
-    x, kernel, stride = _pool_args(x, kernel_size, stride, "max_pool2d")
-    return apply(MaxPool2d, x, kernel=kernel, stride=stride)
+def _lowest(dtype: np.dtype):
+    """The value that never wins a max: -inf for floats, the smallest integer, False."""
+    if dtype.kind == "f":
+        return -np.inf
+    return np.iinfo(dtype).min if dtype.kind in "iu" else False
+
+
+def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+    """Average over kernel_size windows (an int or a pair) moved by stride (default: kernel_size).
+
+    padding (an int or a pair, at most half the kernel): zeros on each side, counted in the mean.
+    """
+    x, kernel, stride, padding = _pool_args(x, kernel_size, stride, padding, "avg_pool2d")
+    return apply(AvgPool2d, _padded(x, padding, 0), kernel=kernel, stride=stride)
+
+
+def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+    """Maximum over kernel_size windows (an int or a pair) moved by stride (default: kernel_size).
+
+    padding (an int or a pair, at most half the kernel): -inf on each side, so it never wins.
+    """
+    x, kernel, stride, padding = _pool_args(x, kernel_size, stride, padding, "max_pool2d")
+    return apply(MaxPool2d, _padded(x, padding, _lowest(x.dtype)), kernel=kernel, stride=stride)
 
 
 def upsample(g: Tensor, kernel, stride, shape) -> Tensor:
