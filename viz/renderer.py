@@ -140,13 +140,17 @@ def render(graph: graphviz.Digraph, path, formats=("svg", "png"), size: str | No
         elif fmt == "pdf":
             out.write_bytes(_pdf(svg))
         else:
-            picture = graph
-            if scale is not None:
-                picture = graph.copy()
-                picture.graph_attr["dpi"] = f"{72 * scale:.2f}"
-            out.write_bytes(picture.pipe(format=fmt, quiet=True))
+            out.write_bytes(_bitmap(graph, fmt, scale))
         written.append(out)
     return written
+
+
+def _bitmap(graph: graphviz.Digraph, fmt: str, scale: float | None) -> bytes:
+    """A PNG (or other bitmap) of `graph`, `scale` times its natural size (None: natural size)."""
+    if scale is not None:
+        graph = graph.copy()
+        graph.graph_attr["dpi"] = f"{72 * scale:.2f}"
+    return graph.pipe(format=fmt, quiet=True)
 
 
 def _sized(svg: str, scale: float) -> str:
@@ -210,10 +214,6 @@ def render_frames(frames, path_stem, formats=("svg", "png"), size: str | None = 
             if fmt == "svg":
                 out.write_text(svg if scale is None else _sized(svg, scale), encoding="utf-8")
             else:
-                picture = frame
-                if scale is not None:
-                    picture = frame.copy()
-                    picture.graph_attr["dpi"] = f"{72 * scale:.2f}"
-                out.write_bytes(picture.pipe(format=fmt, quiet=True))
+                out.write_bytes(_bitmap(frame, fmt, scale))
             written.append(out)
     return written
