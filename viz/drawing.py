@@ -93,7 +93,10 @@ class Canvas:
             node_attr={"fontname": "Helvetica", "margin": "0.08,0.04", "height": "0.3", "width": "0.3"},
             edge_attr={"arrowsize": "0.6"},
         )
-        text = [t for t in (title, caption) if t]
+        # a long caption is cut at its "; " into lines: a picture is never wider than its graph for it
+        text = [title] if title else []
+        if caption:
+            text += caption.split("; ") if len(caption) > 60 else [caption]
         if text:
             dot.attr(label=plain("\n".join(text)), labelloc="t")
         for cluster, name, attrs in self.items:

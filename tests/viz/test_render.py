@@ -66,7 +66,8 @@ def test_render_writes_svg_and_png(which, tmp_path, svg, dot_of):
     assert ("theta" if which.startswith("forward") else "tanh1") in texts
     # the caption is the graph's own text, not a node
     graph_texts = [e.text for e in root.iter() if e.tag.endswith("}text")]
-    assert d.graph["label"] in graph_texts and d.graph["label"] not in texts
+    for line in d.graph["label"].split("\n"):  # one text per line of the caption
+        assert line in graph_texts and line not in texts
     png = (tmp_path / "x.png").read_bytes()
     w, h = svg.png_size(png)
     assert 100 < w < 20_000 and 30 < h < 20_000
@@ -119,7 +120,7 @@ def test_render_for_a_slide_in_three_formats(tmp_path, svg, dot_of):
     d = dot_of(picture)
     for name in d.value_nodes():
         assert d.label(name)[0] in text, d.label(name)[0]
-    assert d.graph["label"] in text
+    assert all(line in text for line in d.graph["label"].split("\n"))
     # size="slide" beats the default layout, or ties with it, on the smallest text once scaled
     plain = picture.pipe(format="svg", encoding="utf-8")
     slide = files[0].read_text()
