@@ -425,8 +425,20 @@ def _torch_first_second(torch, op, a, v, w):
     g2 = np.zeros_like(a)
     if g1.requires_grad:
         (h,) = torch.autograd.grad(g1, x, torch.tensor(w), allow_unused=True)
+        if h is not None and h._is_zerotensor():  # PyTorch's symbolic zero (abs'' = 0)
+            h = None
         g2 = np.zeros_like(a) if h is None else h.detach().numpy()
     return out.detach().numpy(), g1.detach().numpy(), g2
+
+
+# Points where PyTorch's second derivative disagrees with its own first derivative (a kink or a
+# threshold met exactly): its double backward takes the other side of the kink than its backward.
+# tracegrad differentiates its own first derivative there, so these points are left out of the
+# second-order comparison only.
+TORCH_SECOND_ORDER_KINKS = {
+    "elu": lambda a: a == 0, "elu 0.5": lambda a: a == 0,
+    "softplus beta 2, threshold 1": lambda a: a * 2 == 1,
+}
 
 
 @pytest.fixture(scope="module")
@@ -449,7 +461,10 @@ def test_against_pytorch(torch, name, data):
     v, w = rng.standard_normal(a.shape), rng.standard_normal(a.shape)
     ours = _ours_first_second(op, a, v, w)
     theirs = _torch_first_second(torch, _torch_table(torch)[name], a, v, w)
+    kink = TORCH_SECOND_ORDER_KINKS.get(name, lambda a: np.zeros(a.shape, bool))(a)
     for what, o, t in zip(("value", "first derivative", "second derivative"), ours, theirs):
+        if what == "second derivative":
+            o, t = o[~kink], t[~kink]
         np.testing.assert_allclose(o, t, rtol=1e-12, atol=1e-14, err_msg=f"{name}: {what} at x = {a}")
 
 
