@@ -1,10 +1,25 @@
 """Checks shared by the test files."""
 
+import re
 from contextlib import contextmanager
 
 import numpy as np
+import pytest
 
 from autograd import Tensor
+
+
+def raises(exc, *parts: str):
+    """pytest.raises(exc) for a message that contains every one of `parts` literally, in any order."""
+    return pytest.raises(exc, match="(?s)" + "".join(f"(?=.*{re.escape(p)})" for p in parts))
+
+
+def with_grad(shape, seed: int = 0) -> Tensor:
+    """A float64 leaf that requires grad and already holds a gradient from an earlier backward."""
+    rng = np.random.default_rng(seed)
+    t = Tensor(rng.uniform(0.5, 2.0, size=shape), requires_grad=True)
+    t.grad = Tensor(rng.standard_normal(shape))
+    return t
 
 
 @contextmanager

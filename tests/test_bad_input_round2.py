@@ -15,20 +15,8 @@ import pytest
 import autograd as ag
 import nn
 from autograd import Tensor, gradcheck, gradgradcheck, no_grad
-from tests.checks import unchanged
+from tests.checks import raises, unchanged, with_grad
 from viz import draw_backward, draw_forward
-
-
-def raises(exc, *parts: str):
-    """pytest.raises(exc) for a message that contains every one of `parts` literally, in any order."""
-    return pytest.raises(exc, match="(?s)" + "".join(f"(?=.*{re.escape(p)})" for p in parts))
-
-
-def with_grad(shape, seed: int = 0) -> Tensor:
-    rng = np.random.default_rng(seed)
-    t = Tensor(rng.uniform(0.5, 2.0, size=shape), requires_grad=True)
-    t.grad = Tensor(rng.standard_normal(shape))
-    return t
 
 
 # --- correlate2d: a kernel with an empty window ----------------------------------------------------

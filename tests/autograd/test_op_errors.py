@@ -6,27 +6,13 @@ their `.grad` must be exactly as before.
 
 from __future__ import annotations
 
-import re
 
 import numpy as np
 import pytest
 
 import autograd as ag
-from tests.checks import unchanged
+from tests.checks import raises, unchanged, with_grad
 from autograd import Function, Tensor, apply
-
-
-def raises(exc, *parts: str):
-    """pytest.raises(exc) for a message that contains every one of `parts` literally, in any order."""
-    return pytest.raises(exc, match="(?s)" + "".join(f"(?=.*{re.escape(p)})" for p in parts))
-
-
-def with_grad(shape, seed: int = 0) -> Tensor:
-    """A float64 leaf that requires grad and already holds a gradient from an earlier backward."""
-    rng = np.random.default_rng(seed)
-    t = Tensor(rng.uniform(0.5, 2.0, size=shape), requires_grad=True)
-    t.grad = Tensor(rng.standard_normal(shape))
-    return t
 
 
 # --- forward: shapes that do not fit ---------------------------------------------------------------
