@@ -91,8 +91,7 @@ def backward_steps(root: Tensor, wrt=None, *, values: bool = False, scale: Gradi
     cutoffs = _cutoffs(record, forward.nodes)
 
     # every drawn node of the backward graph -> the tensor whose value it shows (an op oval: its box's)
-    tensors = {id(t): t for t in trace(_outputs(record), stop=forward.nodes).nodes}
-    by_box = {box: tensors[tid] for tid, box in base.boxes.items() if tid in tensors}
+    by_box = base.tensor_of
     shown: dict[str, Tensor] = {}
     for name in base.drawn:
         mine = name[2:] if name.startswith("o_") else "n" + name[1:] if name.startswith("o") else name
@@ -170,18 +169,6 @@ def backward_steps(root: Tensor, wrt=None, *, values: bool = False, scale: Gradi
         frame.arrows = list(getattr(base, "arrows", []))
         frames.append(frame)
     return frames
-
-
-def _outputs(record) -> list[Tensor]:
-    """Every tensor the pass sent: tracing back from them finds the whole recorded backward graph."""
-    out, seen = [], set()
-    for step in record.steps:
-        for s in step.sends:
-            for t in (s.grad, s.total):
-                if id(t) not in seen:
-                    seen.add(id(t))
-                    out.append(t)
-    return out or list(record.seeds)
 
 
 def _caption(step, k: int, K: int, rname: str, fnames: dict, record) -> str:
