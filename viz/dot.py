@@ -147,6 +147,7 @@ def draw_forward(root: Tensor, *, values: bool = False, grads: bool | None = Non
     picture = canvas.finish(title, caption)
     picture.boxes = {id(graph.nodes[i]): box for i, box in shown.items()}  # tensor -> its DOT node
     picture.tensor_of = {box: graph.nodes[i] for i, box in shown.items()}  # and back (the explorer)
+    picture.gradients = {id(graph.nodes[i]): g for i, g in gradient.items()}  # d root / d node
     return picture
 
 

@@ -151,14 +151,7 @@ def scene(root: Tensor, wrt=None, modules=None, values: bool = True, title: str 
     record = backward.record if backward is not None else None
     chain = _chain_terms(record, names) if record is not None else {}
     local = _local_derivatives(record, names) if record is not None else {}
-    grads = {}
-    if wants_grad:
-        from autograd import grad as _grad
-
-        targets = [t for t in graph.nodes if t.requires_grad]
-        for t, g in zip(targets, _grad(root, targets, allow_unused=True)):
-            if g is not None:
-                grads[id(t)] = g.data
+    grads = forward.gradients  # d root / d node, as the drawing computed them (empty without one)
     fnodes = {}
     clusters = module_clusters(graph, modules)  # node index -> the module path that made it
     for box, t in forward.tensor_of.items():
