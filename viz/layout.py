@@ -100,15 +100,18 @@ def smallest_label(svg: str, frame=SLIDE) -> float:
     return min(sizes, default=0.0) * fitted_scale(svg, frame)
 
 
-def fit_svg(svg: str, max_width: str | None = None) -> str:
+def resized(svg: str, size: str) -> str:
+    """The SVG with its root's width and height attributes replaced by `size` (attribute text)."""
+    start = svg.index("<svg")
+    end = svg.index(">", start)
+    head = re.sub(r'\s(width|height)="[^"]*"', "", svg[start:end])
+    return svg[:start] + head + " " + size + svg[end:]
+
+
+def fit_svg(svg: str) -> str:
     """The SVG made to scale with its container: width 100% (at most its natural width), height auto."""
     w, _ = svg_size(svg)
-    start = svg.index("<svg")
-    head_end = svg.index(">", start)
-    head = svg[start:head_end]
-    head = re.sub(r'\s(width|height)="[^"]*"', "", head)
-    style = f"max-width:{max_width or f'{w:.0f}pt'};width:100%;height:auto"
-    return svg[:start] + head + f' width="100%" style="{style}"' + svg[head_end:]
+    return resized(svg, f'width="100%" style="max-width:{w:.0f}pt;width:100%;height:auto"')
 
 
 def fit_html(svg: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 import graphviz
 import graphviz.backend.dot_command as dot_command
 
-from viz.layout import SLIDE, fit_html, fitted_scale, smallest_label, svg_size
+from viz.layout import SLIDE, fit_html, fitted_scale, resized, smallest_label, svg_size
 
 
 class RendererNotFound(RuntimeError):
@@ -156,10 +156,7 @@ def _bitmap(graph: graphviz.Digraph, fmt: str, scale: float | None) -> bytes:
 def _sized(svg: str, scale: float) -> str:
     """The SVG with its width and height set to `scale` times its natural size, in px."""
     w, h = svg_size(svg)
-    start = svg.index("<svg")
-    end = svg.index(">", start)
-    head = re.sub(r'\s(width|height)="[^"]*"', "", svg[start:end])
-    return svg[:start] + head + f' width="{w * scale:.0f}px" height="{h * scale:.0f}px"' + svg[end:]
+    return resized(svg, f'width="{w * scale:.0f}px" height="{h * scale:.0f}px"')
 
 
 def _checked(formats, size, who: str) -> tuple[str, ...]:
