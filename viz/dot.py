@@ -281,6 +281,7 @@ def draw_backward(root: Tensor, wrt=None, *, values: bool = False, highlight=(),
     picture.boxes = {id(graph.nodes[i]): box for i, box in shown.items()}  # tensor -> its DOT node
     picture.tensor_of = {box: graph.nodes[i] for i, box in shown.items()}  # and back (the explorer)
     picture.record = records[0]  # the engine's record of the pass drawn: the explorer's stepper
+    picture.forward, picture.forward_names = forward, fnames  # the forward graph it reads, its names
     return picture
 
 

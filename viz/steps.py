@@ -33,7 +33,6 @@ from viz import labels as L
 from viz.dot import MAX_NODES, draw_backward
 from viz.drawing import OP_FONT
 from viz.scale import GradientScale
-from viz.trace import trace
 
 ARRIVES = "#1a9641"  # green: the adjoint arriving at the node whose VJP runs
 SENDS = "#7b3294"  # purple: what the VJP sends to its inputs
@@ -84,8 +83,7 @@ def backward_steps(root: Tensor, wrt=None, *, values: bool = False, scale: Gradi
     base = draw_backward(root, wrt, values=values, scale=scale, collapse=collapse, max_nodes=max_nodes,
                          show_dtype=show_dtype, rankdir=rankdir)
     record = base.record
-    forward = trace(root)
-    fnames = {id(t): n for t, n in zip(forward.nodes, L.value_names(forward))}
+    forward, fnames = base.forward, base.forward_names
     rname = fnames[id(root)]
     forward_ids = set(fnames)
     cutoffs = _cutoffs(record, forward.nodes)
