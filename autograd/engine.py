@@ -6,7 +6,9 @@ Contributions to a tensor used more than once add up. Every walk is iterative: g
 are normal here, and Python's recursion limit is about 10^3.
 
 With create_graph=True the VJPs run with recording on, tagged phase="backward": the gradient is then a
-graph itself, to be drawn or differentiated again.
+graph itself, to be drawn or differentiated again. Without it nothing is recorded, so gradients travel
+as plain arrays and a primitive's `fast_vjp` (its VJP fused into NumPy calls, checked bit for bit
+against the Tensor-op VJP by tests/autograd/test_fast_vjp.py) may stand in for its `vjp`.
 
 NOTE: backward never frees the graph (values and structure stay, so the graph can still be drawn);
 `retain_graph` is accepted for PyTorch compatibility and changes nothing. The graph goes away when the
@@ -98,7 +100,7 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
                     relevant.add(id(node))
                     break
 
-    grads: dict[int, Tensor] = {}  # id(tensor) -> gradient so far
+    grads: dict = {}  # id(tensor) -> gradient so far (a Tensor; an array on the fast path)
     leaves: dict[int, Tensor] = {}  # id(leaf) -> leaf, for the leaves that received a gradient
     results: dict[int, tuple[Tensor, Tensor]] = {}
     wanted_ids = None if wanted is None else {id(t) for t in wanted}
@@ -107,9 +109,13 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
     anomaly_on = grad_mode_state.anomaly
     records = grad_mode_state.records  # None unless inside record_backward(): training pays one test
     record = None if records is None else BackwardRecord(list(roots), list(seeds), create_graph)
+    # The fast path: nothing is recorded, so gradients can travel as plain arrays, and a primitive with
+    # a `fast_vjp` (its VJP fused into NumPy calls) skips the Tensor ops of its `vjp`. Anomaly mode
+    # and the backward record want the Tensor ops, so they take the recorded path.
+    fast = not create_graph and record is None and not anomaly_on
     with set_grad_mode(create_graph, "backward"), _current_node_cleared():
         for r, s in zip(roots, seeds):
-            _accumulate(grads, leaves, r, s)
+            _accumulate(grads, leaves, r, s.data if fast else s)
         for node in reversed(order):
             g = grads.pop(id(node), None)
             if g is None:
@@ -132,19 +138,28 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
             stamps = node._stamps
             if not (len(parents) == 1 and stamps[1] is parents[0].data and stamps[0] is node.data):
                 inplace.verify(node, checksums)  # the full check; the line above is its common case
-            parent_grads = node._fn.vjp(g, node, needs)
-            if type(parent_grads) is not tuple or len(parent_grads) != len(parents):
-                parent_grads = check_vjp_result(node, parent_grads)  # raises unless a list of that length
+            fn = node._fn
+            if fast and fn.fast_vjp is not None:
+                parent_grads = fn.fast_vjp(g, node, needs)  # arrays in, arrays out
+            else:
+                parent_grads = fn.vjp(_as_leaf(g) if fast else g, node, needs)
+                if type(parent_grads) is not tuple or len(parent_grads) != len(parents):
+                    parent_grads = check_vjp_result(node, parent_grads)  # raises unless a list
+                if fast:
+                    parent_grads = _arrays(node, parent_grads, needs)
             if record is not None:
                 step = record.step(node, g, parent_grads, needs)
             for p, pg, need in zip(parents, parent_grads, needs):
                 if pg is None or not need:
                     continue
-                if type(pg) is not Tensor or pg.data.shape != p.data.shape:
+                if fast:
+                    if pg.shape != p.data.shape:
+                        _check_fast_grad(node, p, pg)
+                elif type(pg) is not Tensor or pg.data.shape != p.data.shape:
                     _check_grad(node, parent_grads, pg)
                 dtype = p.data.dtype  # a gradient takes its input's dtype
-                if pg.data.dtype is not dtype and pg.data.dtype != dtype:
-                    pg = cast(pg, dtype)
+                if pg.dtype is not dtype and pg.dtype != dtype:
+                    pg = pg.astype(dtype) if fast else cast(pg, dtype)
                 _accumulate(grads, leaves, p, pg)
                 if record is not None:
                     step.sent(p, pg, grads[id(p)])
@@ -153,6 +168,8 @@ def _backprop(roots, seeds, create_graph: bool, wanted: list[Tensor] | None):
     for pid, leaf in leaves.items():
         if relevant is None or pid in relevant:
             results[pid] = (leaf, grads[pid])
+    if fast:  # the arrays become Tensors (constants of the backward pass, as the VJPs' results are)
+        results = {k: (t, Tensor._leaf(np.asarray(g), "backward")) for k, (t, g) in results.items()}
     return results
 
 
@@ -161,6 +178,29 @@ def _check_grad(node: Tensor, parent_grads: tuple, pg) -> None:
     right shape, else an error naming the Function, the input and what was wrong."""
     i = next(k for k, q in enumerate(parent_grads) if q is pg)
     check_vjp_grad(node, i, pg)
+
+
+def _as_leaf(g) -> Tensor:
+    """A fast-path gradient (an array, or the NumPy scalar a 0-d operation returns) as a Tensor."""
+    return Tensor._leaf(g if type(g) is np.ndarray else np.asarray(g))
+
+
+def _arrays(node: Tensor, parent_grads: tuple, needs) -> list:
+    """The arrays of a VJP's Tensor results (for the fast path), each checked as `_check_grad` does."""
+    out = []
+    for i, (pg, need) in enumerate(zip(parent_grads, needs)):
+        if pg is None or not need:
+            out.append(None)
+            continue
+        if type(pg) is not Tensor or pg.data.shape != node.parents[i].data.shape:
+            check_vjp_grad(node, i, pg)  # raises unless a Tensor subclass of the right shape
+        out.append(pg.data)
+    return out
+
+
+def _check_fast_grad(node: Tensor, p: Tensor, pg) -> None:
+    raise RuntimeError(f"{node._fn.name}: fast_vjp returned a gradient of shape {pg.shape} for an input "
+                       f"of shape {p.shape} (it must return each input's shape)")
 
 
 class _current_node_cleared:

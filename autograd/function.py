@@ -21,6 +21,12 @@ Nothing is saved beside the inputs and the output: a VJP recomputes what else it
 made read-only, and a node remembers enough of its inputs to notice when one was changed in place
 before its VJP runs (autograd.inplace).
 
+A primitive may also define `fast_vjp(g, out, needs)`: the same VJP fused into NumPy calls, with `g`
+and the results as arrays (`out.data`, `out.parents[i].data` are the values). The engine uses it only
+when nothing is recorded (create_graph=False); the Tensor-op `vjp` stays the single source of what a
+recorded backward pass draws and differentiates, and tests/autograd/test_fast_vjp.py checks that both
+give the same bits on random shapes and special values.
+
 Grad mode is per thread.
 """
 
@@ -39,6 +45,7 @@ class Function:
     """Base of every primitive: `name`, `forward(*arrays, **params)`, `vjp(g, out, needs)`."""
 
     name = "function"
+    fast_vjp = None  # optional: vjp on arrays, for backward passes that record nothing (see above)
 
     @staticmethod
     def forward(*arrays, **params):

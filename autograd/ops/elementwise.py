@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from autograd.function import Function, apply
-from autograd.ops.reduce import sum_to
+from autograd.ops.reduce import sum_to, sum_to_array
 from autograd.tensor import Tensor, as_tensor, operand, operands
 
 
@@ -31,6 +31,12 @@ class Add(Function):
         return (sum_to(g, x.shape) if needs[0] else None,
                 sum_to(g, y.shape) if needs[1] else None)
 
+    @staticmethod
+    def fast_vjp(g, out, needs):
+        x, y = out.parents
+        return (sum_to_array(g, x.data.shape) if needs[0] else None,
+                sum_to_array(g, y.data.shape) if needs[1] else None)
+
 
 class Sub(Function):
     """z = x - y;   x_bar = g,   y_bar = -g   (each summed back to its input's shape)"""
@@ -43,6 +49,12 @@ class Sub(Function):
         x, y = out.parents
         return (sum_to(g, x.shape) if needs[0] else None,
                 sum_to(-g, y.shape) if needs[1] else None)
+
+    @staticmethod
+    def fast_vjp(g, out, needs):
+        x, y = out.parents
+        return (sum_to_array(g, x.data.shape) if needs[0] else None,
+                sum_to_array(-g, y.data.shape) if needs[1] else None)
 
 
 class Mul(Function):
@@ -57,6 +69,12 @@ class Mul(Function):
         return (sum_to(g * y, x.shape) if needs[0] else None,
                 sum_to(g * x, y.shape) if needs[1] else None)
 
+    @staticmethod
+    def fast_vjp(g, out, needs):
+        x, y = out.parents[0].data, out.parents[1].data
+        return (sum_to_array(g * y, x.shape) if needs[0] else None,
+                sum_to_array(g * x, y.shape) if needs[1] else None)
+
 
 class Div(Function):
     """z = x / y;   x_bar = g / y,   y_bar = -g * x / y^2 = -g * z / y"""
@@ -69,6 +87,12 @@ class Div(Function):
         x, y = out.parents
         return (sum_to(g / y, x.shape) if needs[0] else None,
                 sum_to(-g * out / y, y.shape) if needs[1] else None)
+
+    @staticmethod
+    def fast_vjp(g, out, needs):
+        x, y = out.parents[0].data, out.parents[1].data
+        return (sum_to_array(g / y, x.shape) if needs[0] else None,
+                sum_to_array(-g * out.data / y, y.shape) if needs[1] else None)
 
 
 class Pow(Function):
@@ -128,6 +152,13 @@ class Where(Function):
         return (sum_to(where(cond, g, zero), x.shape) if needs[0] else None,
                 sum_to(where(cond, zero, g), y.shape) if needs[1] else None)
 
+    @staticmethod
+    def fast_vjp(g, out, needs):
+        x, y = out.parents
+        cond, zero = out.params["cond"], np.zeros((), dtype=g.dtype)
+        return (sum_to_array(np.where(cond, g, zero), x.data.shape) if needs[0] else None,
+                sum_to_array(np.where(cond, zero, g), y.data.shape) if needs[1] else None)
+
 
 # --- unary -----------------------------------------------------------------------------------------
 
@@ -140,6 +171,10 @@ class Neg(Function):
 
     @staticmethod
     def vjp(g, out, needs):
+        return (-g,)
+
+    @staticmethod
+    def fast_vjp(g, out, needs):
         return (-g,)
 
 
@@ -174,6 +209,10 @@ class Exp(Function):
     def vjp(g, out, needs):
         return (g * out,)
 
+    @staticmethod
+    def fast_vjp(g, out, needs):
+        return (g * out.data,)
+
 
 class Log(Function):
     """z = log(x);   x_bar = g / x"""
@@ -186,6 +225,10 @@ class Log(Function):
         (x,) = out.parents
         return (g / x,)
 
+    @staticmethod
+    def fast_vjp(g, out, needs):
+        return (g / out.parents[0].data,)
+
 
 class Tanh(Function):
     """z = tanh(x);   x_bar = g * (1 - z^2)"""
@@ -196,6 +239,11 @@ class Tanh(Function):
     @staticmethod
     def vjp(g, out, needs):
         return (g * (1 - out * out),)
+
+    @staticmethod
+    def fast_vjp(g, out, needs):
+        z = out.data
+        return (g * (1 - z * z),)
 
 
 class Sigmoid(Function):
@@ -230,6 +278,10 @@ class Relu(Function):
     def vjp(g, out, needs):
         (x,) = out.parents
         return (where(x.data > 0, g, 0),)
+
+    @staticmethod
+    def fast_vjp(g, out, needs):
+        return (np.where(out.parents[0].data > 0, g, np.zeros((), dtype=g.dtype)),)
 
 
 class Cast(Function):

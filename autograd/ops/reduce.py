@@ -64,6 +64,11 @@ class Sum(Function):
         kept = _kept_shape(x.shape, out.params["axis"])
         return (broadcast_to(g.reshape(kept), x.shape),)
 
+    @staticmethod
+    def fast_vjp(g, out, needs):
+        shape = out.parents[0].data.shape
+        return (np.broadcast_to(np.reshape(g, _kept_shape(shape, out.params["axis"])), shape),)
+
 
 class Max(Function):
     """z = max(x, axes);   x_bar = g * w,  w = 1/k on the k maxima of each slice, 0 elsewhere
@@ -107,6 +112,11 @@ class SumTo(Function):
         (x,) = out.parents
         return (broadcast_to(g, x.shape),)
 
+    @staticmethod
+    def fast_vjp(g, out, needs):
+        shape = out.parents[0].data.shape
+        return (g if g.shape == shape else np.broadcast_to(g, shape),)
+
 
 class BroadcastTo(Function):
     """z = x broadcast to `shape` (NumPy rules);   x_bar = sum_to(g, x.shape)"""
@@ -121,6 +131,10 @@ class BroadcastTo(Function):
     def vjp(g, out, needs):
         (x,) = out.parents
         return (sum_to(g, x.shape),)
+
+    @staticmethod
+    def fast_vjp(g, out, needs):
+        return (sum_to_array(g, out.parents[0].data.shape),)
 
 
 def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
@@ -165,6 +179,11 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
         raise ValueError(f"sum_to: shape {x.shape} cannot be summed down to {shape} "
                          f"(it does not broadcast from it)")
     return apply(SumTo, x, shape=shape)
+
+
+def sum_to_array(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """sum_to on arrays, for fast VJPs: `a` itself when the shapes agree, as sum_to returns x."""
+    return a if a.shape == shape else SumTo.forward(a, shape)
 
 
 def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:

@@ -22,6 +22,11 @@ class Reshape(Function):
         (x,) = out.parents
         return (reshape(g, x.shape),)
 
+    @staticmethod
+    def fast_vjp(g, out, needs):
+        shape = out.parents[0].data.shape
+        return (g if g.shape == shape else np.reshape(g, shape),)
+
 
 class Transpose(Function):
     """z = x with axes permuted by p;   x_bar = transpose(g, p^-1)"""
@@ -36,6 +41,10 @@ class Transpose(Function):
     def vjp(g, out, needs):
         inverse = tuple(int(i) for i in np.argsort(out.params["axes"]))
         return (transpose(g, inverse),)
+
+    @staticmethod
+    def fast_vjp(g, out, needs):
+        return (np.transpose(g, tuple(int(i) for i in np.argsort(out.params["axes"]))),)
 
 
 class GetItem(Function):
