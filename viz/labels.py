@@ -111,7 +111,8 @@ def value_names(graph: Graph, known: dict[int, str] | None = None, root: str | N
     return names
 
 
-_DEFAULTS = {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1)}  # said only when not these
+# conv settings, said only when not these
+_DEFAULTS = {"stride": (1, 1), "padding": (0, 0), "output_padding": (0, 0), "dilation": (1, 1)}
 
 
 def params_text(params: dict) -> str:

@@ -104,15 +104,18 @@ def test_matches_direct_loop(n, c, k, h, w, f1, f2, s1, s2, p1, p2, d1, d2, seed
 
 
 @pytest.mark.parametrize(("xs", "ws", "stride", "padding", "dilation"), [
-    ((2, 3, 9, 8), (4, 3, 3, 2), 1, 1, 1),        # more positions than kernel taps: im2col and GEMMs
+    ((2, 3, 9, 8), (4, 3, 3, 2), 1, 1, 1),        # more positions than kernel taps: im2col from whole rows
+    ((11, 2, 7, 9), (3, 2, 2, 3), 1, 0, (2, 1)),  # ... more images than a block, dilated
+    ((2, 3, 9, 8), (4, 3, 3, 2), (2, 1), 1, 1),   # ... strided: im2col from the windows, one GEMM
     ((2, 3, 9, 8), (4, 3, 7, 6), 1, 0, 1),        # a big kernel, few positions: one GEMM over windows
-    ((1, 5, 12, 11), (4, 5, 9, 8), (2, 1), 1, 1),  # ... for one image: one product per position
+    ((3, 11, 12, 11), (4, 11, 9, 8), (2, 1), 1, 1),  # ... long kernel rows: windows as stretches
+    ((1, 5, 12, 11), (4, 5, 6, 5), 1, 1, 2),      # ... for one image, dilated: one product per position
     ((1, 3, 13, 12), (2, 3, 4, 5), 2, (0, 2), 2),  # ... with stride, padding and dilation
-    ((2, 2, 5, 4), (3, 2, 3, 2), 1, (2, 1), 1),   # a full correlation: the scatter, rows end to end
+    ((2, 2, 5, 4), (3, 2, 3, 2), 1, (2, 1), 1),   # a full correlation (mostly padding)
     ((1, 2, 4, 6), (2, 2, 2, 3), 1, (2, 4), 2),   # ... dilated
-    ((2, 2, 3, 1), (3, 2, 2, 3), 1, (1, 2), 1),   # ... narrow rows: row by row
-], ids=["im2col", "big kernel", "big kernel, one image", "big kernel, one image, strided", "full",
-        "full, dilated", "full, narrow"])
+    ((2, 2, 3, 1), (3, 2, 2, 3), 1, (1, 2), 1),   # ... narrow rows
+], ids=["im2col rows", "im2col rows, blocks", "im2col windows", "big kernel", "big kernel, stretches",
+        "big kernel, one image", "big kernel, one image, strided", "full", "full, dilated", "full, narrow"])
 def test_every_way_of_computing_matches_the_direct_loop(xs, ws, stride, padding, dilation):
     rng = np.random.default_rng(7)
     x, kern = rng.standard_normal(xs), rng.standard_normal(ws)
@@ -156,14 +159,18 @@ def test_kernel_gradient_is_input_correlated_with_upstream_gradient():
     np.testing.assert_allclose(jw.data, expected, atol=1e-12)
 
 
-def test_recorded_backward_graph_is_made_of_correlations():
+def test_recorded_backward_graph_is_a_correlation_and_its_transpose():
+    """J^W = I * J^O is a correlate2d; the input's gradient is ONE op, conv_transpose2d (the adjoint)."""
     rng = np.random.default_rng(3)
-    x = Tensor(rng.standard_normal((2, 2, 6, 6)), requires_grad=True)
+    x = Tensor(rng.standard_normal((2, 2, 8, 7)), requires_grad=True)
     w = Tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
-    gx, gw = grad(correlate2d(x, w, stride=2).sum(), [x, w], create_graph=True)
-    for g in (gx, gw):
-        ops = [(t.op, t.phase) for t in ag.toposort([g])]
-        assert ("correlate2d", "backward") in ops
+    gx, gw = grad(correlate2d(x, w, stride=2, padding=1).sum(), [x, w], create_graph=True)
+    assert ("correlate2d", "backward") in [(t.op, t.phase) for t in ag.toposort([gw])]
+    ops = [(t.op, t.phase, dict(t.params)) for t in ag.toposort([gx]) if t.op is not None]
+    assert [o[:2] for o in ops] == [("conv_transpose2d", "backward")]
+    # H = 8 padded to 10: windows start at rows 0, 2, 4, 6 and reach row 8; row 9 is what output_padding
+    # gives back (W = 7 padded to 9: windows reach the last column)
+    assert ops[0][2] == {"stride": (2, 2), "padding": (1, 1), "output_padding": (1, 0), "dilation": (1, 1)}
 
 
 def test_dot_product_vjp_test_at_lenet_size():
