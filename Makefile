@@ -42,6 +42,7 @@ notebook: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_lenet.py
+	$(PY) bench/bench_busy.py
 	$(PY) bench/bench_held_graphs.py
 
 clean:

@@ -6,6 +6,15 @@ script's directory on sys.path and `from common import ...` finds this module.
 A worker is the benchmark script itself, run again in a fresh process with a hidden flag: it prints its
 results as JSON on the last line of its standard output, which `run_worker` reads back. PyTorch is only
 ever imported in such a worker, never in the process that measures tracegrad.
+
+Taking turns: a target is judged in rounds in which the two sides take turns (`take_turns`), with a
+pause of PAUSE_S seconds before every turn. Without it, the BLAS/OpenMP threads of the side that has
+just finished are still spinning (waiting for more work) while the other side starts, and slow it down.
+The verdict is the median of the rounds' ratios (`RoundRatios`): each ratio compares two turns taken
+a second apart, so a slow spell of the machine divides out, and the median drops the odd round.
+
+A busy machine: `BusyProcess` runs a separate Python process spinning on one core for as long as a
+`with` block lasts (bench_busy.py).
 """
 
 from __future__ import annotations
@@ -15,13 +24,18 @@ import importlib.util
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+PAUSE_S = 0.5  # seconds of pause before every turn of an alternated measurement
 
 
 def use_checkout() -> None:
@@ -91,11 +105,20 @@ class Server:
     so that a slow spell of the machine (other load, a noisy neighbour) hits both sides alike.
     """
 
-    def __init__(self, script: str, args: list[str], name: str = "PyTorch worker"):
+    def __init__(self, script: str, args: list[str], name: str = "PyTorch worker",
+                 env: dict[str, str] | None = None):
+        """Start the server; `env` adds environment variables to this process's (e.g. a thread count)."""
         self.name = name
         self.proc = subprocess.Popen([sys.executable, os.path.abspath(script), *args], text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE,
+                                     env=None if env is None else {**os.environ, **env})
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def ask(self, request: str) -> dict:
         """Send one request line; return the JSON object of the answer line (RuntimeError on failure)."""
@@ -107,13 +130,123 @@ class Server:
         line = self.proc.stdout.readline()
         if not line:
             tail = "\n".join(self.proc.stderr.read().strip().splitlines()[-5:])
-            raise RuntimeError(f"the {self.name} stopped (exit code {self.proc.poll()}):\n{tail}")
+            try:
+                code = self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                code = None
+            raise RuntimeError(f"the {self.name} stopped (exit code {code}):\n{tail}")
         return json.loads(line)
 
     def close(self) -> None:
+        """Close its standard input (the server's loop ends); kill it if it has not exited 30 s later."""
         if self.proc.stdin:
-            self.proc.stdin.close()
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
+
+
+def serve(answer: Callable[[str], object]) -> None:
+    """The loop of a server process: one request a line on stdin -> answer(request) as a JSON line."""
+    for line in sys.stdin:
+        print(json.dumps(answer(line.strip())), flush=True)
+
+
+# --- taking turns ------------------------------------------------------------------------------------
+
+
+def one_round(turns: dict[str, Callable[[], float]], pause: float = PAUSE_S) -> dict[str, float]:
+    """Each turn once, in order, each after `pause` seconds of sleep; {name: what its turn returned}.
+
+    The pause lets the threads of the previous turn (BLAS, OpenMP: they spin for a while after their
+    work, waiting for more) go to sleep before the next turn starts, so no turn pays for another's.
+    """
+    out = {}
+    for name, turn in turns.items():
+        time.sleep(pause)
+        out[name] = turn()
+    return out
+
+
+def take_turns(turns: dict[str, Callable[[], float]], rounds: int,
+               pause: float = PAUSE_S) -> dict[str, list[float]]:
+    """`rounds` rounds of `one_round`; {name: the values of its turns, one per round}."""
+    out: dict[str, list[float]] = {name: [] for name in turns}
+    for _ in range(rounds):
+        for name, value in one_round(turns, pause).items():
+            out[name].append(value)
+    return out
+
+
+@dataclass
+class RoundRatios:
+    """Ratios of two sides' times taken in turns: per round, their median, and best against best.
+
+    ours[i] and theirs[i] are the times of round i (lower is better). The median of the per-round ratios
+    is the verdict; the best against best (min / min) is shown as information only: it pairs turns from
+    different rounds, so a single lucky turn of either side moves it.
+    """
+
+    ours: list[float]
+    theirs: list[float]
+
+    @property
+    def per_round(self) -> list[float]:
+        return [a / b for a, b in zip(self.ours, self.theirs, strict=True)]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.per_round)
+
+    @property
+    def best(self) -> float:
+        return min(self.ours) / min(self.theirs)
+
+
+def judge(ratio: float, target: float) -> str:
+    """'MET' if ratio <= target, else 'NOT MET'."""
+    return "MET" if ratio <= target else "NOT MET"
+
+
+# --- a busy machine ----------------------------------------------------------------------------------
+
+# The competing process: `while True: pass` in its main thread, on one core. A second thread waits on
+# its standard input, a pipe from this process, and ends it when the pipe closes: when BusyProcess
+# closes it, and also when this process dies without cleaning up (killed), so no spinner is left behind.
+_SPIN = """\
+import os, sys, threading
+def _watch():
+    sys.stdin.read()
+    os._exit(0)
+threading.Thread(target=_watch, daemon=True).start()
+while True:
+    pass
+"""
+
+
+class BusyProcess:
+    """A separate Python process spinning on one core (`while True: pass`) for as long as a `with` block.
+
+    Stands for the other work of a busy laptop (a browser tab, a build): one core of the machine is
+    taken. It is killed when the block ends, also on an error or Ctrl-C.
+    """
+
+    def __enter__(self) -> BusyProcess:
+        self.proc = subprocess.Popen([sys.executable, "-c", _SPIN], stdin=subprocess.PIPE)
+        return self
+
+    def check(self) -> None:
+        """RuntimeError if the spinner has stopped (the measurement would not be under load)."""
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"the busy process stopped (exit code {self.proc.returncode})")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        if self.proc.stdin:
+            self.proc.stdin.close()
