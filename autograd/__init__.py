@@ -8,6 +8,7 @@ from autograd.function import Function, apply, enable_grad, is_grad_enabled, no_
 from autograd.gradcheck import GradcheckError, dotcheck, gradcheck, gradgradcheck
 from autograd.inplace import InplaceError
 from autograd.record import BackwardRecord, record_backward
+from autograd.threads import get_num_threads, set_num_threads
 from autograd.ops import (
     abs, add, argmax, argmin, avg_pool2d, broadcast_to, cast, ceil, clip, concatenate, correlate2d, cos,
     cumsum, div, einsum, elu, equal, erf, exp, expand_dims, expm1, flatten, flip, floor, gelu, getitem,
@@ -16,21 +17,23 @@ from autograd.ops import (
     reshape, round, scatter_add, sigmoid, sign, silu, sin, softplus, split, sqrt, square, squeeze, stack,
     std, sub, sum, sum_to, swapaxes, take_along_axis, tanh, tile, transpose, upsample, var, where,
 )
+from autograd.ops.conv_transpose import conv_transpose2d
 from autograd.creation import (
     arange, eye, full, full_like, normal, ones, ones_like, uniform, zeros, zeros_like,
 )
 
 __all__ = [
     "abs", "add", "AnomalyError", "apply", "arange", "argmax", "argmin", "as_tensor", "avg_pool2d",
-    "backward", "BackwardRecord", "broadcast_to", "cast", "ceil", "clip", "concatenate", "correlate2d",
-    "cos", "cumsum", "detect_anomaly", "div", "dotcheck", "einsum", "elu", "enable_grad", "equal", "erf",
-    "exp", "expand_dims", "expm1", "eye", "flatten", "flip", "floor", "full", "full_like", "Function",
-    "gelu", "getitem", "grad", "gradcheck", "GradcheckError", "gradgradcheck", "greater", "greater_equal",
-    "InplaceError", "is_grad_enabled", "leaky_relu", "less", "less_equal", "log", "log1p", "logsumexp",
-    "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum", "moveaxis", "mul", "neg", "no_grad",
-    "normal", "not_equal", "one_hot", "ones", "ones_like", "pad", "pow", "prod", "record_backward", "relu",
-    "repeat", "reshape", "round", "scatter_add", "sigmoid", "sign", "silu", "sin", "softplus", "split",
-    "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "sum_to", "swapaxes", "take_along_axis",
-    "tanh", "Tensor", "tile", "toposort", "transpose", "uniform", "upsample", "var", "where", "zeros",
-    "zeros_like",
+    "backward", "BackwardRecord", "broadcast_to", "cast", "ceil", "clip", "concatenate",
+    "conv_transpose2d", "correlate2d", "cos", "cumsum", "detect_anomaly", "div", "dotcheck", "einsum",
+    "elu", "enable_grad", "equal", "erf", "exp", "expand_dims", "expm1", "eye", "flatten", "flip",
+    "floor", "full", "full_like", "Function", "gelu", "get_num_threads", "getitem", "grad", "gradcheck",
+    "GradcheckError", "gradgradcheck", "greater", "greater_equal", "InplaceError", "is_grad_enabled",
+    "leaky_relu", "less", "less_equal", "log", "log1p", "logsumexp", "matmul", "max", "max_pool2d",
+    "maximum", "mean", "min", "minimum", "moveaxis", "mul", "neg", "no_grad", "normal", "not_equal",
+    "one_hot", "ones", "ones_like", "pad", "pow", "prod", "record_backward", "relu", "repeat",
+    "reshape", "round", "scatter_add", "set_num_threads", "sigmoid", "sign", "silu", "sin", "softplus",
+    "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "sum_to", "swapaxes",
+    "take_along_axis", "tanh", "Tensor", "tile", "toposort", "transpose", "uniform", "upsample", "var",
+    "where", "zeros", "zeros_like",
 ]

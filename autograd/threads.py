@@ -1,0 +1,118 @@
+"""How tracegrad uses the cores: its own pool of threads, and BLAS on one thread.
+
+NumPy hands matrix products to a BLAS library (OpenBLAS in NumPy's wheels) that starts one thread per
+core, and those threads wait for the next product by spinning. On a machine whose cores are shared (a
+laptop running a browser, a test suite, another training run) the spinning threads, the busy process and
+tracegrad's own Python thread fight for the cores, and a LeNet-5 step gets 10 to 20 times slower.
+
+So tracegrad decides how its work is spread, and does it with threads that sleep while they wait:
+
+- its big ops (convolutions, pooling, large matrix products and elementwise ops) cut their work along
+  the batch into `get_num_threads()` parts and run them in a pool of Python threads; NumPy releases the
+  GIL inside its loops and BLAS calls, so the parts run at the same time;
+- BLAS runs on one thread (set once, when autograd is imported; `blas_threads()` says how many it has).
+
+On an idle machine this is as fast as BLAS's own threads for the products, and faster overall, since
+the copies and elementwise work around the products are spread too. When another process holds a core,
+a step slows down by about the share of the core it lost, no more. bench/bench_busy.py measures both.
+
+    autograd.set_num_threads(1)     # everything on the calling thread
+    autograd.get_num_threads()      # default: the cores this process may use
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+
+def _usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_state = {"threads": _usable_cores(), "pool": None}
+_pool_lock = threading.Lock()
+_inside = threading.local()  # set in the pool's threads: a piece that runs an op runs its parts itself
+_blas = ThreadpoolController().select(user_api="blas")  # found once: the libraries NumPy has loaded
+
+
+def set_num_threads(n: int) -> None:
+    """Use n threads (n >= 1) for tracegrad's big ops; 1 runs everything on the calling thread."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: n must be an int >= 1; got {n!r}")
+    with _pool_lock:
+        if n != _state["threads"] and _state["pool"] is not None:
+            _state["pool"].shutdown(wait=True)
+            _state["pool"] = None
+        _state["threads"] = n
+
+
+def get_num_threads() -> int:
+    """How many threads tracegrad's big ops use (default: the cores this process may use)."""
+    return _state["threads"]
+
+
+def blas_threads() -> int:
+    """How many threads NumPy's BLAS uses now (tracegrad sets 1 when it is imported)."""
+    counts = [lib.num_threads for lib in _blas.lib_controllers]
+    return max(counts) if counts else 1
+
+
+def limit_blas() -> None:
+    """Put NumPy's BLAS on one thread (autograd does this once, when it is imported)."""
+    _blas.limit(limits=1)
+
+
+def parts(n: int, min_size: int = 1) -> list[slice]:
+    """Cut range(n) into at most get_num_threads() slices of at least `min_size` items, in order."""
+    k = max(1, min(_state["threads"], n // max(1, min_size)))
+    bounds = [n * i // k for i in range(k + 1)]
+    return [slice(bounds[i], bounds[i + 1]) for i in range(k)]
+
+
+def unary(ufunc, x):
+    """ufunc(x) for a big array, cut into contiguous stretches run at the same time (each a multiple
+    of 64 elements, so every element goes through the same SIMD loop as without the cut)."""
+    if x.size < 1 << 17 or _state["threads"] == 1 or not x.flags.c_contiguous:
+        return ufunc(x)
+    out = np.empty_like(x)
+    flat_x, flat_out = x.reshape(-1), out.reshape(-1)
+    n64 = -(-x.size // 64)
+    pieces = [slice(s.start * 64, min(s.stop * 64, x.size)) for s in parts(n64)]
+    run(lambda s: ufunc(flat_x[s], out=flat_out[s]), pieces)
+    return out
+
+
+def run(fn, pieces: list) -> list:
+    """[fn(p) for p in pieces], the pieces run at the same time on the pool (the first on this thread).
+
+    Results come back in the order of the pieces, so what is made from them is deterministic.
+    """
+    if len(pieces) <= 1 or getattr(_inside, "worker", False):
+        return [fn(p) for p in pieces]
+    pool = _pool()
+    futures = [pool.submit(fn, p) for p in pieces[1:]]
+    first = fn(pieces[0])
+    return [first] + [f.result() for f in futures]
+
+
+def _mark() -> None:
+    _inside.worker = True
+
+
+def _pool() -> ThreadPoolExecutor:
+    with _pool_lock:
+        if _state["pool"] is None:
+            _state["pool"] = ThreadPoolExecutor(max_workers=max(1, _state["threads"] - 1),
+                                                thread_name_prefix="tracegrad", initializer=_mark)
+        return _state["pool"]
+
+
+limit_blas()  # on import: from here on, tracegrad's pool is what spreads the work

@@ -1,0 +1,101 @@
+"""tracegrad's threads: its pool, the thread count setting, BLAS on one thread, same results at any count."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import autograd
+from autograd import threads
+
+
+@pytest.fixture
+def restore_threads():
+    n = autograd.get_num_threads()
+    yield
+    autograd.set_num_threads(n)
+
+
+def test_blas_runs_on_one_thread_once_autograd_is_imported():
+    assert threads.blas_threads() == 1
+
+
+def test_default_is_the_usable_cores_and_the_setting_is_checked(restore_threads):
+    assert autograd.get_num_threads() >= 1
+    autograd.set_num_threads(3)
+    assert autograd.get_num_threads() == 3
+    for bad in (0, -1, 1.5, True, "2", None):
+        with pytest.raises(ValueError, match="set_num_threads: n must be an int >= 1"):
+            autograd.set_num_threads(bad)
+    assert autograd.get_num_threads() == 3  # a refused value changes nothing
+
+
+@pytest.mark.parametrize("n, k, size", [(10, 3, 1), (100, 2, 1), (5, 8, 1), (7, 4, 3), (0, 2, 1)])
+def test_parts_cut_a_range_in_order_without_gaps(restore_threads, n, k, size):
+    autograd.set_num_threads(k)
+    ps = threads.parts(n, size)
+    assert 1 <= len(ps) <= k
+    assert [i for s in ps for i in range(n)[s]] == list(range(n))
+    if len(ps) > 1:
+        assert min(s.stop - s.start for s in ps) >= size
+
+
+def test_run_keeps_the_order_and_uses_other_threads(restore_threads):
+    autograd.set_num_threads(4)
+    seen = []
+
+    def piece(i):
+        seen.append(threading.current_thread().name)
+        return i * i
+
+    assert threads.run(piece, list(range(7))) == [i * i for i in range(7)]
+    assert any(name.startswith("tracegrad") for name in seen)
+
+
+def test_a_piece_that_runs_pieces_itself_does_not_wait_forever(restore_threads):
+    autograd.set_num_threads(2)
+
+    def inner(i):
+        return threads.run(lambda j: i + j, [0, 1, 2])
+
+    assert threads.run(inner, [10, 20, 30]) == [[10, 11, 12], [20, 21, 22], [30, 31, 32]]
+
+
+def test_an_error_in_a_piece_reaches_the_caller(restore_threads):
+    autograd.set_num_threads(2)
+
+    def piece(i):
+        if i == 1:
+            raise ValueError("piece 1 failed")
+        return i
+
+    with pytest.raises(ValueError, match="piece 1 failed"):
+        threads.run(piece, [0, 1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_lenet_step_is_reproducible_at_any_thread_count(restore_threads, dtype):
+    """Same thread count, same bits (the parts are put together in order); another count may sum the
+    batch in another order, so it agrees to rounding."""
+    from nn import LeNet5
+    from nn import functional as F
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 1, 32, 32)).astype(dtype)
+    y = rng.integers(0, 10, 64)
+
+    def gradients(n):
+        autograd.set_num_threads(n)
+        model = LeNet5(seed=0, dtype=dtype)
+        F.cross_entropy(model(x), y).backward()
+        return [p.grad.numpy().copy() for p in model.parameters()]
+
+    one = gradients(1)
+    for n in (2, 3):
+        first, again = gradients(n), gradients(n)
+        for a, b, c in zip(first, again, one):
+            assert a.tobytes() == b.tobytes()
+            np.testing.assert_allclose(a, c, rtol=1e-4 if dtype == np.float32 else 1e-10,
+                                       atol=1e-6 if dtype == np.float32 else 1e-12)
