@@ -5,16 +5,20 @@ core, and those threads wait for the next product by spinning. On a machine whos
 laptop running a browser, a test suite, another training run) the spinning threads, the busy process and
 tracegrad's own Python thread fight for the cores, and a LeNet-5 step gets 10 to 20 times slower.
 
-So tracegrad decides how its work is spread, and does it with threads that sleep while they wait:
+So tracegrad decides how its work is spread, with threads that sleep while they wait:
 
-- its big ops (convolutions, pooling, large matrix products and elementwise ops) cut their work along
-  the batch into `get_num_threads()` parts and run them in a pool of Python threads; NumPy releases the
-  GIL inside its loops and BLAS calls, so the parts run at the same time;
+- the convolutions (correlate2d's forward and kernel gradient, conv_transpose2d) cut their work into
+  fixed blocks of images and share the blocks out among `get_num_threads()` threads of a pool; NumPy
+  releases the GIL inside its copies and BLAS calls, so the blocks run at the same time. The blocks
+  are the same whatever the thread count, and sums over blocks are added in block order, so the
+  results are the same bits on 1 thread or on 8;
 - BLAS runs on one thread (set once, when autograd is imported; `blas_threads()` says how many it has).
+  A big matrix product on its own then uses one core where BLAS would have used all of them: that is
+  the price of not spinning. `threadpoolctl.threadpool_limits(n)` gives BLAS n threads again.
 
-On an idle machine this is as fast as BLAS's own threads for the products, and faster overall, since
-the copies and elementwise work around the products are spread too. When another process holds a core,
-a step slows down by about the share of the core it lost, no more. bench/bench_busy.py measures both.
+Elementwise ops stay on the calling thread: measured here, NumPy's tanh did not run faster on two
+threads. When another process holds a core, a LeNet-5 step slows down by about the share of the core
+it lost, no more (bench/bench_busy.py measures it, beside PyTorch under the same load).
 
     autograd.set_num_threads(1)     # everything on the calling thread
     autograd.get_num_threads()      # default: the cores this process may use
@@ -26,7 +30,6 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
 from threadpoolctl import ThreadpoolController
 
 
@@ -75,19 +78,6 @@ def parts(n: int, min_size: int = 1) -> list[slice]:
     k = max(1, min(_state["threads"], n // max(1, min_size)))
     bounds = [n * i // k for i in range(k + 1)]
     return [slice(bounds[i], bounds[i + 1]) for i in range(k)]
-
-
-def unary(ufunc, x):
-    """ufunc(x) for a big array, cut into contiguous stretches run at the same time (each a multiple
-    of 64 elements, so every element goes through the same SIMD loop as without the cut)."""
-    if x.size < 1 << 17 or _state["threads"] == 1 or not x.flags.c_contiguous:
-        return ufunc(x)
-    out = np.empty_like(x)
-    flat_x, flat_out = x.reshape(-1), out.reshape(-1)
-    n64 = -(-x.size // 64)
-    pieces = [slice(s.start * 64, min(s.stop * 64, x.size)) for s in parts(n64)]
-    run(lambda s: ufunc(flat_x[s], out=flat_out[s]), pieces)
-    return out
 
 
 def run(fn, pieces: list) -> list:

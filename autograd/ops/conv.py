@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
+from autograd import threads
 from autograd.function import Function, apply
 from autograd.ops.elementwise import add
 from autograd.ops.join import concatenate
@@ -75,6 +76,13 @@ def _row_major(x: np.ndarray) -> np.ndarray:
 CHUNK = 8  # images (or channels) per block of im2col columns: a block stays in the cache (measured)
 
 
+def blocks(n: int, m: int) -> list[slice]:
+    """range(n) in blocks of m, the blocks shared out in order among tracegrad's threads: one slice of
+    whole blocks per thread, so that each block is computed the same way whatever the thread count."""
+    count = -(-n // m)
+    return [slice(p.start * m, min(p.stop * m, n)) for p in threads.parts(count)]
+
+
 def _correlate_rows(xp: np.ndarray, w: np.ndarray, dilation) -> np.ndarray:
     """correlate2d with stride 1 of the padded input, its im2col columns copied as whole rows.
 
@@ -93,14 +101,18 @@ def _correlate_rows(xp: np.ndarray, w: np.ndarray, dilation) -> np.ndarray:
                       writeable=False)                                    # (N, C, F1, F2, span): a view
     taps, m = c * f1 * f2, max(1, min(CHUNK, n))
     wk = w.reshape(k, taps)                                               # (K, C*F1*F2)
-    cols = np.zeros((m, c, f1, f2, h2 * wp), dtype=xp.dtype)              # past `span`: zeros, dropped
-    block = np.empty((m, k, h2 * wp), dtype=np.result_type(xp.dtype, w.dtype))
-    out = np.empty((n, k, h2, w2), dtype=block.dtype)
-    for i in range(0, n, m):  # a loop over blocks of images only
-        b = min(m, n - i)
-        cols[:b, ..., :span] = rows[i: i + b]
-        np.matmul(wk, cols[:b].reshape(b, taps, h2 * wp), out=block[:b])  # (b, K, H2*Wp): a GEMM each
-        out[i: i + b] = block[:b].reshape(b, k, h2, wp)[..., :w2]
+    out = np.empty((n, k, h2, w2), dtype=np.result_type(xp.dtype, w.dtype))
+
+    def images(part: slice) -> None:  # blocks of m images, on one of tracegrad's threads
+        cols = np.zeros((m, c, f1, f2, h2 * wp), dtype=xp.dtype)          # past `span`: zeros, dropped
+        block = np.empty((m, k, h2 * wp), dtype=out.dtype)
+        for i in range(part.start, part.stop, m):  # a loop over blocks of images only
+            b = min(m, part.stop - i)
+            cols[:b, ..., :span] = rows[i: i + b]
+            np.matmul(wk, cols[:b].reshape(b, taps, h2 * wp), out=block[:b])  # (b, K, H2*Wp): a GEMM each
+            out[i: i + b] = block[:b].reshape(b, k, h2, wp)[..., :w2]
+
+    threads.run(images, blocks(n, m))
     return out                                                            # (N, K, H2, W2)
 
 
@@ -124,12 +136,21 @@ def _correlate_taps(xp: np.ndarray, w: np.ndarray, stride) -> np.ndarray:
     wf[..., :f2] = w.transpose(1, 0, 2, 3)
     wf = wf.reshape(c, k, f1 * wp)[:, :, :t]                              # (C, K, T)
     m = max(1, min(CHUNK, c))
-    cols = np.empty((m, n, h2, w2, t), dtype=xp.dtype)
+
+    def channels(part: slice) -> list[np.ndarray]:  # blocks of m channels, on one of tracegrad's threads
+        cols = np.empty((m, n, h2, w2, t), dtype=xp.dtype)
+        sums = []
+        for i in range(part.start, part.stop, m):  # a loop over blocks of channels only
+            b = min(m, part.stop - i)
+            cols[:b] = stretches[i: i + b]
+            sums.append(np.matmul(cols[:b].reshape(b, n * h2 * w2, t), wf[i: i + b].transpose(0, 2, 1))
+                        .sum(axis=0))                                     # (N*H2*W2, K)
+        return sums
+
     out = np.zeros((n * h2 * w2, k), dtype=np.result_type(xp.dtype, w.dtype))
-    for i in range(0, c, m):  # a loop over blocks of channels only
-        b = min(m, c - i)
-        cols[:b] = stretches[i: i + b]
-        out += np.matmul(cols[:b].reshape(b, n * h2 * w2, t), wf[i: i + b].transpose(0, 2, 1)).sum(axis=0)
+    for sums in threads.run(channels, blocks(c, m)):
+        for block_sum in sums:  # added in block order, whichever thread made them: the same bits
+            out += block_sum
     return np.ascontiguousarray(out.reshape(n, h2, w2, k).transpose(0, 3, 1, 2))  # (N, K, H2, W2)
 
 

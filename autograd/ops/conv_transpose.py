@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from autograd import threads
 from autograd.function import Function, apply
 from autograd.ops.conv import add_bias, correlate2d, kernel_gradient, pair
 from autograd.ops.join import concatenate
@@ -95,19 +96,24 @@ def _scatter_rows(g: np.ndarray, w: np.ndarray, dilation, ha: int, wa: int) -> n
     """
     (n, k, h2, w2), (_, c, f1, f2) = g.shape, w.shape
     lead = dilation[1] * (f2 - 1)
-    gf = np.zeros((n, k, lead + h2 * wa), dtype=g.dtype)                 # D2 (F2 - 1) zeros, then rows of Wa
-    gf[:, :, lead:].reshape(n, k, h2, wa)[..., :w2] = g
-    sn, sk, s = gf.strides
-    # shifted[n, (k, e), t] = gf[n, k, D2 e + t]: g shifted right by D2 b, b = F2 - 1 - e
-    shifted = as_strided(gf, (n, k, f2, h2 * wa), (sn, sk, dilation[1] * s, s), writeable=False)
-    shifted = np.ascontiguousarray(shifted).reshape(n, k * f2, h2 * wa)   # (N, K*F2, H2*Wa)
     # w1[(a, c), (k, e)] = w[k, c, a, F2 - 1 - e]: the kernel row a, flipped to match the shifts
     w1 = w[:, :, :, ::-1].transpose(2, 1, 0, 3).reshape(f1 * c, k * f2)   # (F1*C, K*F2)
-    rows = np.matmul(w1, shifted).reshape(n, f1, c, h2 * wa)              # (N, F1, C, H2*Wa): a GEMM each
-    acc = np.zeros((n, c, ha * wa), dtype=rows.dtype)
-    for a in range(f1):  # a loop over kernel rows only
-        start = dilation[0] * a * wa
-        acc[:, :, start: start + h2 * wa] += rows[:, a]
+    acc = np.zeros((n, c, ha * wa), dtype=np.result_type(g.dtype, w.dtype))
+
+    def images(part: slice) -> None:  # some of the images, on one of tracegrad's threads
+        m = part.stop - part.start
+        gf = np.zeros((m, k, lead + h2 * wa), dtype=g.dtype)             # D2 (F2 - 1) zeros, then rows of Wa
+        gf[:, :, lead:].reshape(m, k, h2, wa)[..., :w2] = g[part]
+        sn, sk, s = gf.strides
+        # shifted[n, (k, e), t] = gf[n, k, D2 e + t]: g shifted right by D2 b, b = F2 - 1 - e
+        shifted = as_strided(gf, (m, k, f2, h2 * wa), (sn, sk, dilation[1] * s, s), writeable=False)
+        shifted = np.ascontiguousarray(shifted).reshape(m, k * f2, h2 * wa)   # (m, K*F2, H2*Wa)
+        rows = np.matmul(w1, shifted).reshape(m, f1, c, h2 * wa)          # (m, F1, C, H2*Wa): a GEMM each
+        for a in range(f1):  # a loop over kernel rows only
+            start = dilation[0] * a * wa
+            acc[part, :, start: start + h2 * wa] += rows[:, a]
+
+    threads.run(images, threads.parts(n))
     return acc.reshape(n, c, ha, wa)                                      # (N, C, Ha, Wa)
 
 

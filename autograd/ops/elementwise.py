@@ -243,7 +243,11 @@ class Tanh(Function):
     @staticmethod
     def fast_vjp(g, out, needs):
         z = out.data
-        return (g * (1 - z * z),)
+        if z.ndim == 0:
+            return (g * (1 - z * z),)
+        d = np.multiply(z, z)             # the same three steps as vjp, in one new buffer
+        np.subtract(1, d, out=d)
+        return (np.multiply(g, d, out=d),)
 
 
 class Sigmoid(Function):

@@ -60,8 +60,8 @@ class AvgPool2d(Function):
     @staticmethod
     def fast_vjp(g, out, needs):
         kernel, stride = out.params["kernel"], out.params["stride"]
-        spread = Upsample2d.forward(g, kernel, stride, out.parents[0].data.shape)
-        return (spread / (kernel[0] * kernel[1]),)
+        spread = Upsample2d.forward(g, kernel, stride, out.parents[0].data.shape)  # a new array
+        return (np.true_divide(spread, kernel[0] * kernel[1], out=spread),)
 
 
 class Upsample2d(Function):
@@ -72,8 +72,13 @@ class Upsample2d(Function):
     @staticmethod
     def forward(g, kernel, stride, shape):
         h2, w2 = g.shape[2:]
-        if stride == kernel:  # windows side by side: each value repeated k1 x k2 times, no overlap
-            tiles = np.repeat(np.repeat(g, kernel[0], axis=2), kernel[1], axis=3)  # (N, C, H2*k1, W2*k2)
+        if stride == kernel:  # windows side by side: each value copied k1 x k2 times, no overlap
+            n, c = g.shape[:2]
+            tiles = np.empty((n, c, h2, kernel[0], w2, kernel[1]), dtype=g.dtype)
+            for a in range(kernel[0]):
+                for b in range(kernel[1]):
+                    tiles[:, :, :, a, :, b] = g
+            tiles = tiles.reshape(n, c, h2 * kernel[0], w2 * kernel[1])   # (N, C, H2*k1, W2*k2)
             if tiles.shape == tuple(shape):
                 return tiles
             out = np.zeros(shape, dtype=g.dtype)  # rows and columns no window covers stay 0

@@ -76,9 +76,9 @@ def test_an_error_in_a_piece_reaches_the_caller(restore_threads):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_a_lenet_step_is_reproducible_at_any_thread_count(restore_threads, dtype):
-    """Same thread count, same bits (the parts are put together in order); another count may sum the
-    batch in another order, so it agrees to rounding."""
+def test_a_lenet_step_gives_the_same_bits_at_any_thread_count(restore_threads, dtype):
+    """The work is cut into the same blocks whatever the thread count, and sums over blocks are added
+    in block order, so the gradients do not change by a single bit."""
     from nn import LeNet5
     from nn import functional as F
 
@@ -93,9 +93,6 @@ def test_a_lenet_step_is_reproducible_at_any_thread_count(restore_threads, dtype
         return [p.grad.numpy().copy() for p in model.parameters()]
 
     one = gradients(1)
-    for n in (2, 3):
-        first, again = gradients(n), gradients(n)
-        for a, b, c in zip(first, again, one):
+    for n in (2, 3, 5):
+        for a, b in zip(gradients(n), one):
             assert a.tobytes() == b.tobytes()
-            np.testing.assert_allclose(a, c, rtol=1e-4 if dtype == np.float32 else 1e-10,
-                                       atol=1e-6 if dtype == np.float32 else 1e-12)
