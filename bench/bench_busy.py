@@ -18,10 +18,10 @@ tracegrad (a PyTorch worker imports tracegrad to copy LeNet5(seed=0)'s initial w
 bench_lenet.py; PyTorch computes with its own threads, not NumPy's BLAS):
 
 - tracegrad with its defaults;
-- tracegrad after autograd.set_num_threads(1) (skipped, with a note, while autograd has no
-  set_num_threads);
-- tracegrad with OPENBLAS_NUM_THREADS=1 in its environment (NumPy's BLAS on one thread: the known
-  workaround, the baseline for tracegrad's own setting);
+- tracegrad after autograd.set_num_threads(1);
+- tracegrad with NumPy's BLAS given all the cores again after autograd is imported
+  (threadpoolctl.threadpool_limits(cores)): how tracegrad ran before autograd.threads put BLAS on one
+  thread, the evidence for that choice;
 - PyTorch with its default thread count (the reference of the ratios), and on one thread (information).
 
 They take turns in rounds: in each round, every variant runs --steps steps on the idle machine, then
@@ -82,17 +82,21 @@ def blas_threads() -> str:
     return ", ".join(pools) or "none found"
 
 
-def worker(kind: str, threads: int, warmup: int) -> None:
+def worker(kind: str, threads: int, warmup: int, blas: int = 0) -> None:
     """Serve steps: after `warmup` steps, one request a line -> 'info' (its threads) or k -> k steps' ms.
 
     kind 'tracegrad' (threads: 0 = its default, n = autograd.set_num_threads(n)) or 'torch' (threads:
-    0 = torch's default, n = torch.set_num_threads(n)).
+    0 = torch's default, n = torch.set_num_threads(n)); blas: n > 0 gives NumPy's BLAS n threads.
     """
     if kind == "tracegrad":
         import autograd
 
         if threads:
             autograd.set_num_threads(threads)
+        if blas:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(blas, user_api="blas")
         parts = tracegrad_parts(*tracegrad_model())
         get_threads = getattr(autograd, "get_num_threads", None)
     else:
@@ -117,17 +121,12 @@ def worker(kind: str, threads: int, warmup: int) -> None:
 
 def variants(have_torch: bool) -> tuple[list[Variant], list[str]]:
     """The variants to measure, and notes on those skipped."""
-    import autograd
-
     out = [Variant("tg", "tracegrad, defaults", ["--server", "tracegrad"])]
     notes = []
-    if getattr(autograd, "set_num_threads", None) is not None:
-        out.append(Variant("tg1", "tracegrad, set_num_threads(1)",
-                           ["--server", "tracegrad", "--threads", "1"]))
-    else:
-        notes.append("tracegrad, set_num_threads(1): skipped, autograd has no set_num_threads yet")
-    out.append(Variant("tg-ob1", "tracegrad, OPENBLAS_NUM_THREADS=1", ["--server", "tracegrad"],
-                       {"OPENBLAS_NUM_THREADS": "1"}))
+    out.append(Variant("tg1", "tracegrad, set_num_threads(1)", ["--server", "tracegrad", "--threads", "1"]))
+    cores = str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    out.append(Variant("tg-blas", f"tracegrad, BLAS on {cores} threads", ["--server", "tracegrad",
+                                                                         "--blas", cores]))
     if have_torch:
         out += [Variant(REFERENCE, "PyTorch, default threads", ["--server", "torch"]),
                 Variant("torch1", "PyTorch, 1 thread (info)", ["--server", "torch", "--threads", "1"])]
@@ -242,6 +241,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="3 rounds of 5 steps")
     parser.add_argument("--server", choices=("tracegrad", "torch"), help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--blas", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.steps = 3, 5
@@ -250,7 +250,7 @@ def main(argv=None) -> int:
 
     use_checkout()
     if args.server:
-        worker(args.server, args.threads, args.warmup)
+        worker(args.server, args.threads, args.warmup, args.blas)
         return 0
 
     have_torch = torch_available()  # finds it without importing it
