@@ -115,6 +115,17 @@ def value_names(graph: Graph, known: dict[int, str] | None = None, root: str | N
 _DEFAULTS = {"stride": (1, 1), "padding": (0, 0), "output_padding": (0, 0), "dilation": (1, 1)}
 
 
+def index_text(index) -> str:
+    """A basic index as NumPy code writes it: (slice(None), slice(0, 3), 1) -> '[:, 0:3, 1]'."""
+    def one(e) -> str:
+        if isinstance(e, slice):
+            text = ("" if e.start is None else str(e.start)) + ":" + ("" if e.stop is None else str(e.stop))
+            return text + ("" if e.step is None else f":{e.step}")
+        return "..." if e is Ellipsis else str(e)
+
+    return "[" + ", ".join(one(e) for e in (index if isinstance(index, tuple) else (index,))) + "]"
+
+
 def params_text(params: dict) -> str:
     """An op's keyword arguments, short (index arrays, masks and default conv settings are left out)."""
     parts = []
@@ -123,7 +134,12 @@ def params_text(params: dict) -> str:
             continue
         if isinstance(v, np.ndarray) or (isinstance(v, tuple) and any(isinstance(e, np.ndarray) for e in v)):
             continue
-        text = f"{k}={v}" if not isinstance(v, np.dtype) else f"{k}={v.name}"
+        if k == "index":
+            text = index_text(v)
+        elif isinstance(v, np.dtype):
+            text = f"{k}={v.name}"
+        else:
+            text = f"{k}={v}"
         parts.append(text if len(text) <= 24 else text[:21] + "...")
     return ", ".join(parts)
 

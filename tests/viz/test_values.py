@@ -7,7 +7,7 @@ import nn
 from autograd import Tensor, avg_pool2d, correlate2d, grad, max_pool2d
 from viz import draw_backward, draw_forward
 from viz.figures import figure4_graph
-from viz.labels import num, printable
+from viz.labels import num, params_text, printable
 
 
 def _grid_close(drawn: np.ndarray, expected) -> bool:
@@ -138,3 +138,15 @@ def test_names_with_backslashes_and_angle_brackets_are_drawn_as_typed(dot_of, sv
     assert d.by_first_line(r"\lambda") and d.by_first_line("<b>")
     texts = [e.text for e in svg.parse(picture.pipe(format="svg")).iter() if e.tag.endswith("}text")]
     assert r"\lambda" in texts and "<b>" in texts
+
+
+def test_an_index_is_labelled_as_numpy_code_writes_it():
+    assert params_text({"index": (slice(None), slice(None), slice(0, 3), slice(0, 3))}) == "[:, :, 0:3, 0:3]"
+    assert params_text({"index": (slice(None, None, -1), 2, None, Ellipsis)}) == "[::-1, 2, None, ...]"
+    assert params_text({"index": (slice(0, None, 2),)}) == "[0::2]"
+    # in a drawing: the kernel gradient of a strided correlation is cut to the kernel's size
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((1, 1, 4, 4)), requires_grad=True)
+    w = Tensor(rng.standard_normal((2, 1, 3, 3)), requires_grad=True)
+    loss = correlate2d(x, w, stride=2, padding=1).sum()
+    assert "[:, :, 0:3, 0:3]" in draw_backward(loss, wrt=w).source
