@@ -1,7 +1,8 @@
 """tracegrad's autodiff core: Tensor, the recorded graph, reverse mode, gradient checks."""
 
 # NOTE: tensor first. It imports the ops at its end, and they need the Tensor class to exist.
-from autograd.tensor import Tensor, as_tensor  # noqa: I001
+from autograd.tensor import Tensor  # noqa: I001
+from autograd.convert import as_tensor
 from autograd.anomaly import AnomalyError, detect_anomaly
 from autograd.engine import backward, grad, toposort
 from autograd.function import Function, apply, enable_grad, is_grad_enabled, no_grad

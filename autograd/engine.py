@@ -24,10 +24,11 @@ from operator import attrgetter
 import numpy as np
 
 from autograd import held, inplace
+from autograd.convert import as_tensor
 from autograd.function import check_vjp_grad, check_vjp_result, set_grad_mode
 from autograd.record import BackwardRecord
 from autograd.ops.elementwise import cast
-from autograd.tensor import Tensor, as_tensor, grad_mode_state
+from autograd.tensor import Tensor, grad_mode_state
 
 
 def toposort(roots: Sequence[Tensor]) -> list[Tensor]:

@@ -11,7 +11,8 @@ A Tensor is a leaf (made by the user: `op` is None) or a node (made by a primiti
 mode is on and some input requires grad. Leaves that require grad collect `.grad` over backward calls.
 
 dtype: Python floats give float64, Python ints int64; a Python number meeting a Tensor takes the
-Tensor's dtype, so float32 stays float32. Only floating-point tensors can require grad.
+Tensor's dtype, so float32 stays float32. Only floating-point tensors can require grad. The conversion of
+numbers, arrays and lists into the inputs of ops (as_tensor, operands) is in autograd/convert.py.
 
 NOTE: the result of a recorded op is read-only (its graph may need it again); a leaf's `.data` can be
 changed, and a backward pass through a graph that read the old values raises InplaceError.
@@ -20,8 +21,6 @@ changed, and a backward pass through a graph that read the old values raises Inp
 from __future__ import annotations
 
 import itertools
-import math
-import numbers
 import threading
 from types import MappingProxyType
 
@@ -54,6 +53,7 @@ _NUMERIC_KINDS = "biuf"
 
 
 def _to_array(data, dtype=None, who: str = "Tensor") -> np.ndarray:
+    """A new array of real numbers from `data`, for Tensor() and autograd.convert; errors name `who`."""
     if isinstance(data, Tensor):
         data = data.data
     try:
@@ -385,75 +385,6 @@ class Tensor(OpMethods):
 def creation_mark() -> int:
     """A number below every node made from now on and above every node made before: spans of work."""
     return next(_creation)
-
-
-def as_tensor(value, like: Tensor | None = None, op: str = "Tensor") -> Tensor:
-    """A Tensor for `value` (a copy of arrays and lists); errors name `op`.
-
-    A real Python or NumPy number takes `like`'s floating dtype, so float32 stays float32.
-    """
-    if type(value) is float or type(value) is int:  # the common case, kept fast
-        return Tensor._leaf(_constant(value, None if like is None else like.data.dtype))
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
-        if like is not None and like.data.dtype.kind == "f":
-            return Tensor._leaf(np.asarray(value, dtype=like.data.dtype))
-    return Tensor._leaf(_to_array(value, who=op))
-
-
-_constants: dict = {}  # (type, number, id(the other operand's dtype)) -> (that dtype, 0-d array)
-
-
-def _constant(value: float | int, like_dtype) -> np.ndarray:
-    """A read-only 0-d array for a Python number meeting an operand of `like_dtype` (None: no operand):
-    in that dtype when it is floating point, else NumPy's choice.
-
-    Cached: VJPs use the same few numbers over and over. The key holds the dtype's id (hashing a dtype
-    costs more than the lookup); the entry holds the dtype itself, so that id stays its own.
-    NOTE: -0.0 == 0.0 (one key, yet 1/-0.0 is -inf) and NaN != NaN (a new key each time): neither is cached.
-    """
-    if value != value or (not value and math.copysign(1.0, value) < 0):  # NaN or -0.0
-        return _new_constant(value, like_dtype)
-    key = (type(value), value, id(like_dtype))
-    hit = _constants.get(key)
-    if hit is not None:
-        return hit[1]
-    arr = _new_constant(value, like_dtype)
-    if len(_constants) < 1024:
-        _constants[key] = (like_dtype, arr)
-    return arr
-
-
-def _new_constant(value: float | int, like_dtype) -> np.ndarray:
-    """A read-only 0-d array of `value`: in `like_dtype` when that is floating point."""
-    floating = like_dtype is not None and like_dtype.kind == "f"
-    arr = np.asarray(value, dtype=like_dtype if floating else None)
-    if arr.dtype.kind == "O":  # an int past int64/uint64: NumPy keeps a Python object
-        raise OverflowError(f"the integer {value} does not fit in 64 bits; use a float ({float(value):g})")
-    arr.flags.writeable = False
-    return arr
-
-
-def operands(x, y, op: str) -> tuple[Tensor, Tensor]:
-    """Two Tensors for the binary op `op`; a number takes the other operand's float dtype."""
-    if type(x) is Tensor:  # the common cases, kept fast
-        return (x, y) if type(y) is Tensor else (x, as_tensor(y, like=x, op=op))
-    if type(y) is Tensor:
-        return as_tensor(x, like=y, op=op), y
-    if not isinstance(x, Tensor):
-        x = as_tensor(x, like=y if isinstance(y, Tensor) else None, op=op)
-    if not isinstance(y, Tensor):
-        y = as_tensor(y, like=x, op=op)
-    return x, y
-
-
-def operand(x, op: str) -> Tensor:
-    """A Tensor for the input of the one-input op `op` (arrays, lists and numbers are converted).
-
-    Hot paths skip the call for plain Tensors: `x if type(x) is Tensor else operand(x, "tanh")`.
-    """
-    return x if isinstance(x, Tensor) else as_tensor(x, op=op)
 
 
 from autograd import ops as _ops  # noqa: E402  (ops need the Tensor class defined above)

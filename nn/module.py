@@ -27,20 +27,19 @@ The containers ModuleList and ModuleDict are in nn/containers.py, functional_cal
 
 Errors raised inside a forward name the module they happened in: the first module to see the error
 (the innermost) re-raises it, same type, with its dotted path in front, e.g.
-"LeNet5.conv1: expected input (N, 1, H, W), got (100, 3, 32, 32)".
+"LeNet5.conv1: expected input (N, 1, H, W), got (100, 3, 32, 32)". That, and the records of which
+module call made which nodes (call_records), is done by Module.__call__ in nn/calls.py.
 """
 
 from __future__ import annotations
 
-import sys
-import threading
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 
 import numpy as np
 
 from autograd import Tensor
-from autograd.tensor import creation_mark
+from nn import calls
 
 __all__ = ["Module", "Parameter"]
 
@@ -64,30 +63,6 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter" + super().__repr__()[len("Tensor"):]
-
-
-# ---------------------------------------------------------------------------------------------------
-# the stack of modules being called, per thread: it tells an error which module it happened in
-
-_calls = threading.local()
-_CAUGHT = (ValueError, TypeError, IndexError, RuntimeError)
-MAX_CALL_RECORDS = 256  # outermost calls remembered per module, for drawing graphs by module (a few KiB each)
-
-
-def _call_stack() -> list[Module]:
-    stack = getattr(_calls, "stack", None)
-    if stack is None:
-        stack = _calls.stack = []
-    return stack
-
-
-def _module_path(stack: list[Module]) -> str:
-    """'LeNet5.conv1': the outermost module's class name, then each child's name in its parent."""
-    path = type(stack[0]).__name__
-    for parent, child in zip(stack, stack[1:]):
-        name = next((n for n, m in parent._modules.items() if m is child), None)
-        path += f".{name}" if name is not None else f".<{type(child).__name__}>"  # not a registered child
-    return path
 
 
 def _buffer_value(value, name: str, owner: str) -> Tensor | None:
@@ -383,49 +358,12 @@ class Module:
         """forward(*args, **kwargs); an error inside is re-raised once, prefixed with the module path.
 
         The outermost call also records which module made which nodes, so that a drawing can group
-        the graph by module: see `call_records`.
+        the graph by module: see `call_records`. Both are done in nn/calls.py.
         """
-        stack = _call_stack()
-        stack.append(self)
-        outermost = len(stack) == 1
-        if outermost:  # this call's spans describe one forward pass: collected here, per thread
-            _calls.spans = []
-        start = creation_mark()
-        try:
-            out = self.forward(*args, **kwargs)
-            # the nodes made inside this call (and not inside a child) belong to this module: viz
-            # draws them as one cluster per module call
-            _calls.spans.append((sys.intern(_module_path(stack)), start, creation_mark()))
-            return out
-        except _CAUGHT as err:
-            if getattr(err, "_tracegrad_module_path", None) is not None:
-                raise  # an inner module already named itself
-            path = _module_path(stack)
-            try:
-                named = type(err)(f"{path}: {err}")
-            except Exception:
-                named = None
-            if named is None:  # an exception type with a different constructor: keep it, add a note
-                err._tracegrad_module_path = path
-                if hasattr(err, "add_note"):
-                    err.add_note(f"(raised in module {path})")
-                raise
-            named._tracegrad_module_path = path
-            raise named from err
-        finally:
-            stack.pop()
-            if outermost:
-                self._record_call(start, creation_mark(), _calls.spans)
-
-    def _record_call(self, start: int, end: int, spans: list) -> None:
-        records = self.__dict__.get("_call_records")
-        if records is None:
-            records = deque(maxlen=MAX_CALL_RECORDS)
-            object.__setattr__(self, "_call_records", records)
-        records.append((start, end, tuple(spans)))  # deque.append: safe from several threads
+        return calls.call(self, args, kwargs)
 
     def call_records(self) -> list[tuple[int, int, tuple[tuple[str, int, int], ...]]]:
-        """The last MAX_CALL_RECORDS outermost calls of this module, oldest first.
+        """The last nn.calls.MAX_CALL_RECORDS outermost calls of this module, oldest first.
 
         Each is (start, end, spans): the creation numbers of the nodes it made lie between start and end,
         and each span (path, start, end) says which module call made which of them ('LeNet5.conv1',
@@ -433,7 +371,7 @@ class Module:
         records keep no graph alive. viz picks the calls whose numbers its graph's nodes carry, so a
         loss made before an evaluation pass is still drawn with its own calls.
         """
-        return list(self.__dict__.get("_call_records", ()))
+        return calls.call_records(self)
 
     # -- printing -----------------------------------------------------------------------------------
     def extra_repr(self) -> str:

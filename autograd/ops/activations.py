@@ -19,10 +19,11 @@ import numbers
 
 import numpy as np
 
+from autograd.convert import operand
 from autograd.function import Function, apply
 from autograd.ops.elementwise import exp, sigmoid, tanh, where
 from autograd.ops.unary import erf, erf_array, float_dtype
-from autograd.tensor import Tensor, operand
+from autograd.tensor import Tensor
 
 def _floating(x: np.ndarray) -> np.ndarray:
     """x itself when floating point; integers and bools as np.tanh computes them (int64 -> float64)."""

@@ -7,7 +7,7 @@
 A comparison is a step function: its derivative is 0 almost everywhere and undefined at the step, so, as
 in PyTorch, it is not recorded at all. Its result is a constant, the kind of mask `where` takes.
 
-Operands follow the arithmetic rule (autograd.tensor.operands): a Python or NumPy number meeting a
+Operands follow the arithmetic rule (autograd.convert.operands): a Python or NumPy number meeting a
 floating Tensor takes that Tensor's dtype, so `x32 == 0.1` compares with float32(0.1), as `x32 - 0.1`
 would subtract it. Arrays, lists and Tensors keep their own dtypes and NumPy promotes them.
 
@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.tensor import Tensor, as_tensor, operands
+from autograd.convert import as_tensor, operands
+from autograd.tensor import Tensor
 
 
 def _compare(ufunc, x, y, op: str) -> Tensor:

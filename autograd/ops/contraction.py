@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd.convert import as_tensor
 from autograd.function import Function, apply
 from autograd.ops.reduce import broadcast_to
 from autograd.ops.shape import reshape
-from autograd.tensor import Tensor, as_tensor
+from autograd.tensor import Tensor
 
 
 class Einsum(Function):

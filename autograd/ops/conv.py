@@ -28,11 +28,12 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from autograd import threads
+from autograd.convert import operand
 from autograd.function import Function, apply
 from autograd.ops.elementwise import add
 from autograd.ops.join import concatenate
 from autograd.ops.shape import getitem, reshape, transpose
-from autograd.tensor import Tensor, operand
+from autograd.tensor import Tensor
 
 
 def pair(v, what: str, op: str, minimum: int) -> tuple[int, int]:

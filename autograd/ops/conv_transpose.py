@@ -30,11 +30,12 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from autograd import threads
+from autograd.convert import operand
 from autograd.function import Function, apply
 from autograd.ops.conv import add_bias, correlate2d, kernel_gradient, pair
 from autograd.ops.join import concatenate
 from autograd.ops.shape import getitem
-from autograd.tensor import Tensor, operand
+from autograd.tensor import Tensor
 
 
 class ConvTranspose2d(Function):

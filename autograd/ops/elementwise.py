@@ -11,9 +11,10 @@ import numbers
 
 import numpy as np
 
+from autograd.convert import as_tensor, operand, operands
 from autograd.function import Function, apply
 from autograd.ops.reduce import sum_to, sum_to_array
-from autograd.tensor import Tensor, as_tensor, operand, operands
+from autograd.tensor import Tensor
 
 
 # --- binary ----------------------------------------------------------------------------------------

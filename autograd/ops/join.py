@@ -21,10 +21,11 @@ import numbers
 
 import numpy as np
 
+from autograd.convert import as_tensor, operand
 from autograd.function import Function, apply
 from autograd.ops.reduce import broadcast_to, normalize_axes
 from autograd.ops.shape import getitem, reshape, sizes, transpose
-from autograd.tensor import Tensor, as_tensor, operand
+from autograd.tensor import Tensor
 
 
 def _is_int(n) -> bool:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd.convert import operands
 from autograd.function import Function, apply
 from autograd.ops.reduce import sum_to, sum_to_array
 from autograd.ops.shape import reshape, transpose
-from autograd.tensor import Tensor, operands
+from autograd.tensor import Tensor
 
 
 def _mT(t: Tensor) -> Tensor:

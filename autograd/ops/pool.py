@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd.convert import operand
 from autograd.function import Function, apply
 from autograd.ops.conv import output_size, pair, windows
 from autograd.ops.join import pad
 from autograd.ops.shape import scatter_add
-from autograd.tensor import Tensor, operand
+from autograd.tensor import Tensor
 
 
 def _reduce_windows(combine, x: np.ndarray, kernel, stride) -> np.ndarray:

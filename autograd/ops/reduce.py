@@ -10,9 +10,10 @@ import numbers
 
 import numpy as np
 
+from autograd.convert import operand
 from autograd.function import Function, apply
 from autograd.ops.shape import sizes
-from autograd.tensor import Tensor, operand
+from autograd.tensor import Tensor
 
 
 def normalize_axes(axis, ndim: int, op: str, shape) -> tuple[int, ...] | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd.convert import operand
 from autograd.function import Function, apply
-from autograd.tensor import Tensor, operand
+from autograd.tensor import Tensor
 
 
 class Reshape(Function):

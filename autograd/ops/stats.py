@@ -21,13 +21,14 @@ import numbers
 
 import numpy as np
 
+from autograd.convert import operand
 from autograd.function import Function, apply
 from autograd.ops.elementwise import exp, where
 from autograd.ops.join import flip, one_axis
 from autograd.ops.reduce import Max, _kept_shape, broadcast_to, mean, normalize_axes
 from autograd.ops.reduce import sum as _sum
 from autograd.ops.shape import reshape, transpose
-from autograd.tensor import Tensor, operand
+from autograd.tensor import Tensor
 
 
 def _count(shape, axes) -> int:

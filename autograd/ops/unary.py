@@ -23,10 +23,11 @@ import numbers
 
 import numpy as np
 
+from autograd.convert import operand, operands
 from autograd.function import Function, apply
 from autograd.ops.elementwise import exp, where
 from autograd.ops.reduce import sum_to
-from autograd.tensor import Tensor, operand, operands
+from autograd.tensor import Tensor
 
 
 def _zero_vjp(g, out, needs):

@@ -10,7 +10,7 @@ import pytest
 
 import nn
 from autograd import Tensor
-from nn.module import _call_stack
+from nn.calls import _call_stack
 
 
 class Block(nn.Module):
@@ -393,7 +393,7 @@ def test_functional_call_uses_the_given_tensors_and_restores_the_module():
 
 
 def test_call_records_keep_each_outermost_call_as_numbers_only():
-    from nn.module import MAX_CALL_RECORDS
+    from nn.calls import MAX_CALL_RECORDS
 
     model = Outer(nn.Tanh())
     assert model.call_records() == []

@@ -193,7 +193,7 @@ def test_a_graph_older_than_the_records_warns_and_draws_no_op_clusters():
     import numpy as np
 
     from autograd import Tensor
-    from nn.module import MAX_CALL_RECORDS
+    from nn.calls import MAX_CALL_RECORDS
 
     model = _Twice()
     old = model(Tensor(np.ones((1, 3)))).sum()
