@@ -10,6 +10,7 @@ from autograd.gradcheck import GradcheckError, dotcheck, gradcheck, gradgradchec
 from autograd.inplace import InplaceError
 from autograd.record import BackwardRecord, record_backward
 from autograd.threads import get_num_threads, set_num_threads
+from autograd import memory  # noqa: F401  (on import: freed memory is kept for the next step, glibc only)
 from autograd.ops import (
     abs, add, argmax, argmin, avg_pool2d, broadcast_to, cast, ceil, clip, concatenate, correlate2d, cos,
     cumsum, div, einsum, elu, equal, erf, exp, expand_dims, expm1, flatten, flip, floor, gelu, getitem,

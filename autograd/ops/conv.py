@@ -77,10 +77,17 @@ def _row_major(x: np.ndarray) -> np.ndarray:
 CHUNK = 8  # images (or channels) per block of im2col columns: a block stays in the cache (measured)
 
 
-def blocks(n: int, m: int) -> list[slice]:
+SPLIT_WORK = 16_000_000  # multiply-adds below which a convolution stays on one thread (measured: the
+# LeNet-5 layers under it, memory-bound copies of 12M or fewer, were no faster or slower on two threads)
+
+
+def blocks(n: int, m: int, work: int) -> list[slice]:
     """range(n) in blocks of m, the blocks shared out in order among tracegrad's threads: one slice of
-    whole blocks per thread, so that each block is computed the same way whatever the thread count."""
+    whole blocks per thread, so that each block is computed the same way whatever the thread count.
+    `work` (multiply-adds) below SPLIT_WORK: one slice, on the calling thread."""
     count = -(-n // m)
+    if work < SPLIT_WORK:
+        return [slice(0, n)]
     return [slice(p.start * m, min(p.stop * m, n)) for p in threads.parts(count)]
 
 
@@ -113,7 +120,7 @@ def _correlate_rows(xp: np.ndarray, w: np.ndarray, dilation) -> np.ndarray:
             np.matmul(wk, cols[:b].reshape(b, taps, h2 * wp), out=block[:b])  # (b, K, H2*Wp): a GEMM each
             out[i: i + b] = block[:b].reshape(b, k, h2, wp)[..., :w2]
 
-    threads.run(images, blocks(n, m))
+    threads.run(images, blocks(n, m, n * k * taps * h2 * wp))
     return out                                                            # (N, K, H2, W2)
 
 
@@ -149,7 +156,7 @@ def _correlate_taps(xp: np.ndarray, w: np.ndarray, stride) -> np.ndarray:
         return sums
 
     out = np.zeros((n * h2 * w2, k), dtype=np.result_type(xp.dtype, w.dtype))
-    for sums in threads.run(channels, blocks(c, m)):
+    for sums in threads.run(channels, blocks(c, m, c * k * n * h2 * w2 * t)):
         for block_sum in sums:  # added in block order, whichever thread made them: the same bits
             out += block_sum
     return np.ascontiguousarray(out.reshape(n, h2, w2, k).transpose(0, 3, 1, 2))  # (N, K, H2, W2)

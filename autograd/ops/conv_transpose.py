@@ -32,7 +32,7 @@ from numpy.lib.stride_tricks import as_strided
 from autograd import threads
 from autograd.convert import operand
 from autograd.function import Function, apply
-from autograd.ops.conv import add_bias, correlate2d, kernel_gradient, pair
+from autograd.ops.conv import add_bias, blocks, correlate2d, kernel_gradient, pair
 from autograd.ops.join import concatenate
 from autograd.ops.shape import getitem
 from autograd.tensor import Tensor
@@ -114,7 +114,7 @@ def _scatter_rows(g: np.ndarray, w: np.ndarray, dilation, ha: int, wa: int) -> n
             start = dilation[0] * a * wa
             acc[part, :, start: start + h2 * wa] += rows[:, a]
 
-    threads.run(images, threads.parts(n))
+    threads.run(images, blocks(n, 1, n * f1 * c * k * f2 * h2 * wa))
     return acc.reshape(n, c, ha, wa)                                      # (N, C, Ha, Wa)
 
 
