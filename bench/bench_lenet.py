@@ -75,29 +75,35 @@ def run_step(parts, xb, yb) -> float:
     return loss.item()
 
 
+def timed_step(parts, xb, yb) -> tuple[dict[str, float], float]:
+    """One training step: (ms of each phase in PHASES, the whole step first), and the loss."""
+    forward, backward, update = parts
+    t0 = time.perf_counter()
+    loss = forward(xb, yb)
+    t1 = time.perf_counter()
+    backward(loss)
+    t2 = time.perf_counter()
+    update()
+    t3 = time.perf_counter()
+    seconds = (t3 - t0, t1 - t0, t2 - t1, t3 - t2)
+    return {phase: t * 1e3 for phase, t in zip(PHASES, seconds)}, loss.item()
+
+
 def time_steps(parts, xb, yb, warmup: int, steps: int) -> dict:
     """Time `steps` training steps on (xb, yb) after `warmup` untimed ones.
 
     parts = (forward(xb, yb) -> loss, backward(loss) [zero_grad, then backward], update() [optimizer
     step]). Returns, per phase, the median, min and mean in ms, and the first and last losses.
     """
-    forward, backward, update = parts
     first_loss = run_step(parts, xb, yb)
     for _ in range(warmup - 1):
         run_step(parts, xb, yb)
     gc.collect()
     times = {phase: [] for phase in PHASES}
     for _ in range(steps):
-        t0 = time.perf_counter()
-        loss = forward(xb, yb)
-        t1 = time.perf_counter()
-        backward(loss)
-        t2 = time.perf_counter()
-        update()
-        t3 = time.perf_counter()
-        for phase, t in zip(PHASES, (t3 - t0, t1 - t0, t2 - t1, t3 - t2)):
-            times[phase].append(t * 1e3)
-        last_loss = loss.item()
+        ms, last_loss = timed_step(parts, xb, yb)
+        for phase in PHASES:
+            times[phase].append(ms[phase])
     out = {phase: {"median": statistics.median(ts), "min": min(ts), "mean": statistics.fmean(ts)}
            for phase, ts in times.items()}
     out.update(first_loss=first_loss, last_loss=last_loss, warmup=warmup, steps=steps)

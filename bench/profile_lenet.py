@@ -36,7 +36,7 @@ import timeit
 from collections import defaultdict
 
 from bench_lenet import (
-    BATCH, LR, MOMENTUM, PHASE_LABELS, PHASES, SEED, run_step, tracegrad_model, tracegrad_parts,
+    BATCH, LR, MOMENTUM, PHASE_LABELS, PHASES, SEED, run_step, timed_step, tracegrad_model, tracegrad_parts,
     training_data,
 )
 from common import print_header, torch_available, use_checkout
@@ -116,7 +116,6 @@ def timer_cost() -> float:
 
 def mean_phases(parts, xb, yb, warmup: int, steps: int, timers: Timers | None = None) -> dict[str, float]:
     """Mean ms per step of each phase over `steps` steps after `warmup` untimed ones (timers reset then)."""
-    forward, backward, update = parts
     for _ in range(warmup):
         run_step(parts, xb, yb)
     gc.collect()
@@ -124,16 +123,10 @@ def mean_phases(parts, xb, yb, warmup: int, steps: int, timers: Timers | None = 
         timers.reset()
     sums = dict.fromkeys(PHASES, 0.0)
     for _ in range(steps):
-        t0 = time.perf_counter()
-        loss = forward(xb, yb)
-        t1 = time.perf_counter()
-        backward(loss)
-        t2 = time.perf_counter()
-        update()
-        t3 = time.perf_counter()
-        for phase, t in zip(PHASES, (t3 - t0, t1 - t0, t2 - t1, t3 - t2)):
-            sums[phase] += t
-    return {phase: total * 1e3 / steps for phase, total in sums.items()}
+        ms, _ = timed_step(parts, xb, yb)
+        for phase in PHASES:
+            sums[phase] += ms[phase]
+    return {phase: total / steps for phase, total in sums.items()}
 
 
 def main(argv=None) -> int:
