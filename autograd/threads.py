@@ -7,18 +7,22 @@ tracegrad's own Python thread fight for the cores, and a LeNet-5 step gets 10 to
 
 So tracegrad decides how its work is spread, with threads that sleep while they wait:
 
-- the convolutions (correlate2d's forward and kernel gradient, conv_transpose2d) cut their work into
-  fixed blocks of images and share the blocks out among `get_num_threads()` threads of a pool; NumPy
-  releases the GIL inside its copies and BLAS calls, so the blocks run at the same time. The blocks
-  are the same whatever the thread count, and sums over blocks are added in block order, so the
-  results are the same bits on 1 thread or on 8;
+- the big convolutions (correlate2d's forward and kernel gradient, conv_transpose2d, from 16M
+  multiply-adds) cut their work into fixed blocks of images and share the blocks out among
+  `get_num_threads()` threads of a pool; NumPy releases the GIL inside its copies and BLAS calls, so the
+  blocks run at the same time. The blocks are the same whatever the thread count, and sums over blocks
+  are added in block order, so the results are the same bits on 1 thread or on 8;
 - BLAS runs on one thread (set once, when autograd is imported; `blas_threads()` says how many it has).
   A big matrix product on its own then uses one core where BLAS would have used all of them: that is
   the price of not spinning. `threadpoolctl.threadpool_limits(n)` gives BLAS n threads again.
 
-Elementwise ops stay on the calling thread: measured here, NumPy's tanh did not run faster on two
-threads. When another process holds a core, a LeNet-5 step slows down by about the share of the core
-it lost, no more (bench/bench_busy.py measures it, beside PyTorch under the same load).
+Everything else stays on the calling thread. Python threads pay for every hand-over of the GIL (an OS
+wake-up, tens of microseconds here), so only work of a millisecond or more between hand-overs runs
+faster on two threads: measured here, two threads each running tanh on 59k floats 50 times took 2.4x
+as long as one thread doing both halves, and two threads each running half a LeNet-5 step (forward and
+backward of 50 images) were no faster than one thread running both. A 16 MB tanh does scale (2x).
+When another process holds a core, a LeNet-5 step slows down by about the share of the core it lost,
+no more (bench/bench_busy.py measures it, beside PyTorch under the same load).
 
     autograd.set_num_threads(1)     # everything on the calling thread
     autograd.get_num_threads()      # default: the cores this process may use
