@@ -31,9 +31,9 @@ whole contract between the two, as JSON:
                         "accumulated": bool}]}
 
 The steps come from the engine's record of the pass (autograd.record_backward), never from
-JavaScript. The JavaScript (explore.js, an ES module beside this file) keeps to a small DOM contract:
-buttons named "Previous step", "Next step" and "Fit", a region labelled "Inspector", a text
-"step k of K".
+JavaScript. The JavaScript is one ES module kept in three files beside this file (JS_PARTS, joined in
+order: no build step) and keeps to a small DOM contract: buttons named "Previous step", "Next step"
+and "Fit", a region labelled "Inspector", a text "step k of K".
 """
 
 from __future__ import annotations
@@ -54,6 +54,10 @@ from viz.trace import trace
 HERE = Path(__file__).parent
 MAX_MAP = 32  # side of a heatmap sent to the browser (bigger maps are subsampled)
 MAX_MAPS = 6  # 2-d slices sent per tensor
+# The explorer's JavaScript: one ES module split by concept, joined in this order (they share top-level
+# names and import nothing; only the last has the default export): helpers and number views, the graph
+# pane, the explorer itself.
+JS_PARTS = ("explore_numbers.js", "explore_graph.js", "explore.js")
 
 
 def numbers(a, maps: bool = True) -> dict:
@@ -206,7 +210,11 @@ def scene(root: Tensor, wrt=None, modules=None, values: bool = True, title: str 
 
 
 def _module_source() -> str:
-    return (HERE / "explore.js").read_text(encoding="utf-8")
+    """The explorer's ES module: the JS_PARTS joined in order, with its one default export at the end."""
+    parts = [(HERE / name).read_text(encoding="utf-8") for name in JS_PARTS]
+    if [p.count("export default") for p in parts] != [0] * (len(parts) - 1) + [1]:
+        raise RuntimeError(f"viz: only the last of {JS_PARTS} may, and must, say `export default` once")
+    return "\n".join(parts)
 
 
 def _css() -> str:
@@ -240,7 +248,7 @@ def _widget_class():
     class Explorer(anywidget.AnyWidget):
         """The explorer as a Jupyter widget; `save_html(path)` writes the same as one standalone file."""
 
-        _esm = HERE / "explore.js"
+        _esm = _module_source()  # the joined parts: anywidget takes one module, as a string
         _css = HERE / "explore.css"
         scene = traitlets.Unicode("{}").tag(sync=True)
 
