@@ -19,21 +19,27 @@ from the start). Other C libraries are left alone.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import platform
+import os
 
 MMAP_THRESHOLD = 4 * 2**20  # bytes: arrays up to this size come from the heap (a 100-image step's are)
 TRIM_THRESHOLD = 64 * 2**20  # bytes of free heap kept for reuse
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
 
 
+def is_glibc() -> bool:
+    """Whether this process runs on GNU libc (asked of the C library itself: no file is read)."""
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system, or no such name here
+        return False
+
+
 def keep_freed_memory() -> bool:
     """Fix glibc malloc's mmap and trim thresholds (see above); False where the C library is not glibc."""
-    if platform.libc_ver()[0] != "glibc":
+    if not is_glibc():
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(None).mallopt  # the C library this process already has loaded
     except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int

@@ -91,8 +91,10 @@ def run(fn, pieces: list) -> list:
     """
     if len(pieces) <= 1 or getattr(_inside, "worker", False):
         return [fn(p) for p in pieces]
-    pool = _pool()
-    futures = [pool.submit(fn, p) for p in pieces[1:]]
+    try:
+        futures = [_pool().submit(fn, p) for p in pieces[1:]]
+    except RuntimeError:  # set_num_threads in another thread shut this pool down: run them here
+        return [fn(p) for p in pieces]
     first = fn(pieces[0])
     return [first] + [f.result() for f in futures]
 

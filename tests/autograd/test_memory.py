@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 import resource
 
 import numpy as np
@@ -15,12 +14,12 @@ def faults() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the malloc thresholds are glibc's")
+@pytest.mark.skipif(not memory.is_glibc(), reason="the malloc thresholds are glibc's")
 def test_glibc_thresholds_are_set_when_autograd_is_imported():
     assert memory.KEPT is True
 
 
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the malloc thresholds are glibc's")
+@pytest.mark.skipif(not memory.is_glibc(), reason="the malloc thresholds are glibc's")
 def test_a_training_step_reuses_its_memory_instead_of_faulting_in_new_pages():
     from nn import LeNet5
     from nn import functional as F

@@ -96,3 +96,22 @@ def test_a_lenet_step_gives_the_same_bits_at_any_thread_count(restore_threads, d
     for n in (2, 3, 5):
         for a, b in zip(gradients(n), one):
             assert a.tobytes() == b.tobytes()
+
+
+def test_changing_the_thread_count_while_another_thread_runs_pieces(restore_threads):
+    """set_num_threads shuts the old pool down; a run() in another thread still finishes, right."""
+    errors, results = [], []
+
+    def worker():
+        try:
+            for _ in range(300):
+                results.append(threads.run(lambda i: i * 2, [1, 2, 3, 4]) == [2, 4, 6, 8])
+        except Exception as err:  # noqa: BLE001 (reported below)
+            errors.append(err)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    for n in [1, 2, 3, 2] * 25:
+        autograd.set_num_threads(n)
+    t.join()
+    assert not errors and all(results) and len(results) == 300
