@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -115,3 +118,30 @@ def test_changing_the_thread_count_while_another_thread_runs_pieces(restore_thre
         autograd.set_num_threads(n)
     t.join()
     assert not errors and all(results) and len(results) == 300
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+def test_a_forked_child_starts_its_own_workers(restore_threads):
+    """A child made by fork has only the forking thread: run() there must not wait for workers that
+    exist only in the parent (a data loader that forks, after a first run in the parent)."""
+    autograd.set_num_threads(2)
+    assert threads.run(lambda i: i + 1, [1, 2]) == [2, 3]  # the parent's worker now exists
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, then leave at once (no pytest teardown in the child)
+        try:
+            names = threads.run(lambda i: threading.current_thread().name, [0, 1])
+            ok = names[1].startswith("tracegrad") and threads.run(lambda i: i * 3, [1, 2]) == [3, 6]
+            os.write(write, b"ok" if ok else repr(names).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    deadline = time.monotonic() + 30
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):  # a child that waits for a missing worker hangs
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child's run() did not finish in 30 s")
+        time.sleep(0.01)
+    with os.fdopen(read, "rb") as f:
+        assert f.read() == b"ok"
