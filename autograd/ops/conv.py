@@ -214,11 +214,31 @@ class Correlate2d(Function):
         if needs[0]:
             # The adjoint of x -> x * w, one op: conv_transpose2d. Its output size, (H2 - 1) S - 2P +
             # D (F - 1) + 1, misses the rows the stride skipped at the end: output_padding gives them back.
-            lost = tuple((x.shape[2 + i] + 2 * padding[i] - dilation[i] * (w.shape[2 + i] - 1) - 1)
-                         % stride[i] for i in (0, 1))
-            gx = conv_transpose2d(g, w, stride=stride, padding=padding, output_padding=lost,
-                                  dilation=dilation)                                     # (N, C, H, W)
+            gx = conv_transpose2d(g, w, stride=stride, padding=padding,
+                                  output_padding=skipped(x.shape, w.shape, out.params), dilation=dilation)
+        return gx, gw                                                                    # gx: (N, C, H, W)
+
+    @staticmethod
+    def fast_vjp(g, out, needs):  # vjp on arrays: the same primitives' forwards, in the same order
+        from autograd.ops.conv_transpose import ConvTranspose2d
+
+        x, w = out.parents[0].data, out.parents[1].data
+        stride, padding, dilation = out.params["stride"], out.params["padding"], out.params["dilation"]
+        gx = gw = None
+        if needs[1]:
+            gw = kernel_gradient_array(x, g, w.shape, stride, padding, dilation)         # (K, C, F1, F2)
+        if needs[0]:
+            gx = ConvTranspose2d.forward(g, w, stride, padding, skipped(x.shape, w.shape, out.params),
+                                         dilation)                                       # (N, C, H, W)
         return gx, gw
+
+
+def skipped(x_shape, w_shape, params) -> tuple[int, int]:
+    """The input's last rows and columns that no window reached (the stride skipped them): the
+    output_padding that gives conv_transpose2d the input's size back."""
+    stride, padding, dilation = params["stride"], params["padding"], params["dilation"]
+    return tuple((x_shape[2 + i] + 2 * padding[i] - dilation[i] * (w_shape[2 + i] - 1) - 1) % stride[i]
+                 for i in (0, 1))
 
 
 def kernel_gradient(x: Tensor, g: Tensor, kernel: tuple, stride, padding, dilation) -> Tensor:
@@ -233,6 +253,12 @@ def kernel_gradient(x: Tensor, g: Tensor, kernel: tuple, stride, padding, dilati
     if gw.shape[2:] != tuple(kernel[2:]):  # rows the stride never reached
         gw = getitem(gw, (slice(None), slice(None), slice(0, kernel[2]), slice(0, kernel[3])))
     return transpose(gw, (1, 0, 2, 3))                                           # (K, C, F1, F2)
+
+
+def kernel_gradient_array(x: np.ndarray, g: np.ndarray, kernel: tuple, stride, padding, dilation):
+    """kernel_gradient on arrays (for fast_vjp): the same correlate2d forward, crop and transposes."""
+    gw = Correlate2d.forward(x.transpose(1, 0, 2, 3), g.transpose(1, 0, 2, 3), dilation, padding, stride)
+    return gw[:, :, : kernel[2], : kernel[3]].transpose(1, 0, 2, 3)              # (K, C, F1, F2)
 
 
 def correlate2d(x: Tensor, w: Tensor, bias: Tensor | None = None, stride=1, padding=0,

@@ -134,6 +134,36 @@ def _avg_pool(rng, dtype, special):
     return autograd.avg_pool2d(x, k, s)
 
 
+def _conv_args(rng):
+    """A random convolution: stride, padding, dilation and a kernel; sizes up to 13 reach every internal
+    path of correlate2d (whole rows, im2col, one image, long kernel rows for the kernel's gradient)."""
+    stride = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+    dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 3))) if rng.random() < 0.3 else (1, 1)
+    kernel = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    padding = (int(rng.integers(0, 2)), int(rng.integers(0, 2)))
+    return stride, padding, dilation, kernel
+
+
+def _correlate2d(rng, dtype, special):
+    stride, padding, dilation, (f1, f2) = _conv_args(rng)
+    n, c, k = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(1, 3))
+    hw = (dilation[0] * (f1 - 1) + int(rng.integers(1, 12)), dilation[1] * (f2 - 1) + int(rng.integers(1, 12)))
+    x = Tensor(_values(rng, (n, c) + hw, dtype, special), requires_grad=True)
+    w = Tensor(_values(rng, (k, c, f1, f2), dtype, special), requires_grad=True)
+    return autograd.correlate2d(x, w, stride=stride, padding=padding, dilation=dilation)
+
+
+def _conv_transpose2d(rng, dtype, special):
+    stride, padding, dilation, (f1, f2) = _conv_args(rng)
+    n, c, k = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(1, 3))
+    hw = (int(rng.integers(1, 10)) + 2 * padding[0], int(rng.integers(1, 10)) + 2 * padding[1])
+    output_padding = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation))
+    g = Tensor(_values(rng, (n, k) + hw, dtype, special), requires_grad=True)
+    w = Tensor(_values(rng, (k, c, f1, f2), dtype, special), requires_grad=True)
+    return autograd.conv_transpose2d(g, w, stride=stride, padding=padding, output_padding=output_padding,
+                                     dilation=dilation)
+
+
 MAKERS = {
     "add": _binary(autograd.add), "sub": _binary(autograd.sub), "mul": _binary(autograd.mul),
     "div": _binary(autograd.div), "where": _where,
@@ -141,6 +171,7 @@ MAKERS = {
     "tanh": _unary(autograd.tanh), "relu": _unary(autograd.relu),
     "sum": _sum, "sum_to": _sum_to, "broadcast_to": _broadcast_to, "reshape": _reshape,
     "transpose": _transpose, "matmul": _matmul, "avg_pool2d": _avg_pool,
+    "correlate2d": _correlate2d, "conv_transpose2d": _conv_transpose2d,
 }
 
 FAST = _functions_with_fast_vjp()
