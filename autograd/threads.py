@@ -17,11 +17,19 @@ So tracegrad decides how its work is spread, with threads that sleep while they 
   A big matrix product on its own then uses one core where BLAS would have used all of them: that is
   the price of not spinning. `threadpoolctl.threadpool_limits(n)` gives BLAS n threads again.
 
-Everything else stays on the calling thread. Python threads pay for every hand-over of the GIL (an OS
-wake-up, tens of microseconds here), so only work of a millisecond or more between hand-overs runs
-faster on two threads: measured here, two threads each running tanh on 59k floats 50 times took 2.4x
-as long as one thread doing both halves, and two threads each running half a LeNet-5 step (forward and
-backward of 50 images) were no faster than one thread running both. A 16 MB tanh does scale (2x).
+Everything else stays on the calling thread, because a second Python thread pays only for long NumPy
+calls: each thread takes the GIL back after every NumPy call, and a thread that waits (for the GIL, for
+its piece, for a worker's result) waits for the OS to wake it. bench/bench_threads.py measures it; on
+the 2-core machine of bench/README.md, over four runs:
+- a hand-over to a sleeping worker and back costs 8 to 9 microseconds, and a worker starts its piece
+  15 to 55 microseconds after it is given when it has slept a little while;
+- np.tanh split between two threads is 1.8 to 2x slower than one thread on 0.2 MiB, 1.2x slower on
+  LeNet-5's first feature map (1.8 MiB), and 1.8x faster on 18 MiB;
+- LeNet-5's convolutions, a few NumPy calls per block of 8 images, run 1.0x to 1.4x faster on two;
+- two threads each running forward and backward of half a LeNet-5 batch are no faster than one thread
+  running both halves, and slower than one thread running the whole batch;
+- conv2's kernel gradient on a worker, while this thread goes on down the input-gradient chain (what an
+  engine that deferred leaf gradients would do), is no faster than the two in turn.
 When another process holds a core, a LeNet-5 step slows down by about the share of the core it lost,
 no more (bench/bench_busy.py measures it, beside PyTorch under the same load).
 

@@ -9,7 +9,7 @@ every turn), and prints the medians and the median of the rounds' ratios (two th
 means the second thread helped).
 
 1. A hand-over: threads.run() with two pieces that do nothing, the cost of waking a worker and
-   waiting for it (microseconds).
+   waiting for it, and how late a worker starts its piece when the pieces take 0.1 ms (microseconds).
 2. One NumPy call split in two halves (np.tanh, out=): each half releases the GIL once, for its whole
    length.
 3. Many NumPy calls split in two: 10 calls of np.tanh per thread, each on a tenth of its half, so the
@@ -84,6 +84,23 @@ class Worker:
         self._done.acquire()
 
 
+def worker_start_us(rng, repeats: int) -> float:
+    """Microseconds from threads.run() to the start of its second piece, on a worker that slept while
+    the pieces of the run before (np.tanh on 0.9 MiB each) ran: the median of `repeats` runs."""
+    halves = np.split(rng.standard_normal(470_400).astype(np.float32), 2)
+
+    def piece(i: int) -> float:
+        started = time.perf_counter()
+        np.tanh(halves[i], out=halves[i])
+        return started
+
+    delays = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        delays.append(threads.run(piece, [0, 1])[1] - t0)
+    return statistics.median(delays) * 1e6
+
+
 def tanh_split(rng, size: int, calls: int):
     """(one thread, two threads): np.tanh over `size` floats, each thread's half in `calls` calls."""
     a = rng.standard_normal(size).astype(np.float32)
@@ -127,6 +144,9 @@ def main(argv=None) -> int:
     trips = take_turns({"run": lambda: per_call_ms(lambda: threads.run(lambda p: None, [0, 1]), 200)}, rounds)
     print(f"   threads.run(two pieces that do nothing): {statistics.median(trips['run']) * 1e3:.1f} us "
           f"(rounds: {', '.join(f'{t * 1e3:.1f}' for t in trips['run'])})")
+    late = take_turns({"start": lambda: worker_start_us(rng, repeats * 5)}, rounds)["start"]
+    print(f"   a worker's start, after run() gives it its piece, when the pieces take about 0.1 ms: "
+          f"{statistics.median(late):.1f} us")
 
     print("2. one NumPy call, split in two halves")
     for size in (47_040, 470_400, 4_704_000):  # a tenth of LeNet-5's first feature map, all of it, x10
