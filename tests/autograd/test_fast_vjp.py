@@ -147,7 +147,7 @@ def _conv_args(rng):
 def _correlate2d(rng, dtype, special):
     stride, padding, dilation, (f1, f2) = _conv_args(rng)
     n, c, k = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(1, 3))
-    hw = (dilation[0] * (f1 - 1) + int(rng.integers(1, 12)), dilation[1] * (f2 - 1) + int(rng.integers(1, 12)))
+    hw = tuple(d * (f - 1) + int(rng.integers(1, 12)) for d, f in zip(dilation, (f1, f2)))
     x = Tensor(_values(rng, (n, c) + hw, dtype, special), requires_grad=True)
     w = Tensor(_values(rng, (k, c, f1, f2), dtype, special), requires_grad=True)
     return autograd.correlate2d(x, w, stride=stride, padding=padding, dilation=dilation)
