@@ -145,3 +145,26 @@ def test_a_forked_child_starts_its_own_workers(restore_threads):
         time.sleep(0.01)
     with os.fdopen(read, "rb") as f:
         assert f.read() == b"ok"
+
+
+def test_an_interrupted_wait_retires_the_workers_and_the_next_run_is_right(restore_threads, monkeypatch):
+    """Ctrl-C while run() waits for a worker: the workers are retired (one may still be busy), and the
+    next run() starts new ones instead of reading a result that belongs to the interrupted run."""
+    autograd.set_num_threads(2)
+    assert threads.run(lambda i: i, [0, 1]) == [0, 1]
+    old = list(threads._state["workers"])
+    real_take = threads._Worker.take
+
+    def interrupted(self):
+        monkeypatch.setattr(threads._Worker, "take", real_take)
+        real_take(self)  # the worker's result is taken, as if the interrupt came just after it
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(threads._Worker, "take", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        threads.run(lambda i: i, [0, 1])
+    assert threads._state["workers"] == []
+    for worker in old:
+        worker.join(timeout=10)
+        assert not worker.is_alive()
+    assert threads.run(lambda i: i * 10, [1, 2]) == [10, 20]
