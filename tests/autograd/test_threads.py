@@ -147,9 +147,11 @@ def test_a_forked_child_starts_its_own_workers(restore_threads):
         assert f.read() == b"ok"
 
 
-def test_an_interrupted_wait_retires_the_workers_and_the_next_run_is_right(restore_threads, monkeypatch):
-    """Ctrl-C while run() waits for a worker: the workers are retired (one may still be busy), and the
-    next run() starts new ones instead of reading a result that belongs to the interrupted run."""
+@pytest.mark.parametrize("when", ["before its result", "after its result"])
+def test_an_interrupted_wait_retires_the_workers_and_the_next_run_is_right(restore_threads, monkeypatch,
+                                                                           when):
+    """Ctrl-C while run() waits for a worker: the workers are retired (one may still be busy, or not yet
+    started), and the next run() starts new ones instead of reading a result of the interrupted run."""
     autograd.set_num_threads(2)
     assert threads.run(lambda i: i, [0, 1]) == [0, 1]
     old = list(threads._state["workers"])
@@ -157,7 +159,8 @@ def test_an_interrupted_wait_retires_the_workers_and_the_next_run_is_right(resto
 
     def interrupted(self):
         monkeypatch.setattr(threads._Worker, "take", real_take)
-        real_take(self)  # the worker's result is taken, as if the interrupt came just after it
+        if when == "after its result":
+            real_take(self)
         raise KeyboardInterrupt
 
     monkeypatch.setattr(threads._Worker, "take", interrupted)
