@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import struct
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -19,6 +20,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 ROOT = Path(__file__).resolve().parents[2]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")  # Debian's, never a download
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 _TOKEN = re.compile(r'\s*("(?:[^"\\]|\\.)*"|->|--|[\[\]{}=;,]|[^\s\[\]{}=;,"<]+)', re.S)
 _SPACE = re.compile(r"\s*")
@@ -273,3 +277,15 @@ def subprocess_env() -> dict[str, str]:
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["MPLBACKEND"] = "Agg"
     return env
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright, shared by the browser tests; they skip without it."""
+    if CHROMIUM is None:
+        pytest.skip("no Chromium on PATH (.ci/run installs Debian's chromium; locally: apt install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a test extra")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

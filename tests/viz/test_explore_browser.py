@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,9 +25,6 @@ from viz import tanh_chain
 from viz.explorer import scene, standalone_html
 from viz.figures import figure4_graph
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 TIMEOUT = 15_000  # ms, for one thing to appear in the page
 
 # Every drawn graph in the page: its nodes as [data-id, data-name, classes], the graph's box and the box
@@ -62,17 +58,6 @@ TIME_STEP = """() => new Promise(done => {
   b.click();
   requestAnimationFrame(() => setTimeout(() => done(performance.now() - t0), 0));
 })"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip("no Chromium on PATH (.ci/run installs Debian's chromium; locally: apt install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a test extra")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ drawings scaled to a notebook cell's width, measured in a real browser."""
 
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -102,20 +101,11 @@ def test_notebook_display_is_scaled_to_the_cell():
 
 # --- in a real browser -------------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.fixture(scope="module")
-def page():
-    if CHROMIUM is None:
-        pytest.skip("no Chromium on PATH (.ci/run installs Debian's chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a test extra")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield browser.new_page(viewport={"width": 1400, "height": 900})
-        browser.close()
+def page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    yield page
+    page.close()
 
 
 def _notebook_pictures():
