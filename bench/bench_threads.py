@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import threading
 import time
 
 import numpy as np
@@ -59,29 +58,13 @@ def per_call_ms(fn, repeats: int) -> float:
     return statistics.median(times) * 1e3
 
 
-class Worker:
-    """One extra thread that runs a given function when told to: for sections 5 and 6, whose two
-    threads run different work (threads.run gives the same function to every thread)."""
-
-    def __init__(self):
-        self._go, self._done = threading.Lock(), threading.Lock()
-        self._go.acquire()
-        self._done.acquire()
-        self._fn = None
-        threading.Thread(target=self._loop, daemon=True).start()
-
-    def _loop(self):
-        while True:
-            self._go.acquire()
-            self._fn()
-            self._done.release()
-
-    def start(self, fn) -> None:
-        self._fn = fn
-        self._go.release()
-
-    def wait(self) -> None:
-        self._done.acquire()
+def beside(worker, mine, theirs) -> None:
+    """theirs() on `worker` (one of tracegrad's worker threads) while this thread runs mine()."""
+    worker.give(lambda _: theirs(), [None])
+    mine()
+    ok, value = worker.take()
+    if not ok:
+        raise value
 
 
 def worker_start_us(rng, repeats: int) -> float:
@@ -186,7 +169,7 @@ def main(argv=None) -> int:
     images, labels, _, _ = load_digits()
     xb, yb = images[:100], labels[:100]
     models = [nn.LeNet5(seed=0), nn.LeNet5(seed=0)]
-    worker = Worker()
+    worker = threads._Worker("bench")  # a worker of tracegrad's own, given different work than this thread
 
     def half(i: int, rows: slice) -> None:
         loss = cross_entropy(models[i](Tensor(xb[rows])), yb[rows])
@@ -195,9 +178,7 @@ def main(argv=None) -> int:
         loss.backward()
 
     def both_halves_in_parallel():
-        worker.start(lambda: half(1, slice(50, 100)))
-        half(0, slice(0, 50))
-        worker.wait()
+        beside(worker, lambda: half(0, slice(0, 50)), lambda: half(1, slice(50, 100)))
 
     compare("both halves one after the other / in parallel",
             lambda: [half(0, slice(0, 50)), half(1, slice(50, 100))], both_halves_in_parallel,
@@ -216,9 +197,7 @@ def main(argv=None) -> int:
         return kernel_grad(x1, d)
 
     def overlapped():
-        worker.start(lambda: kernel_grad(x2, g2))
-        chain()
-        worker.wait()
+        beside(worker, chain, lambda: kernel_grad(x2, g2))
 
     compare("in turn (each op split on 2 threads) / overlapped", lambda: [kernel_grad(x2, g2), chain()],
             overlapped, rounds, repeats, threads_for=(2, 2))
