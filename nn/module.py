@@ -238,15 +238,7 @@ class Module:
 
         A parameter shared by two modules (weight tying) is yielded once, unless remove_duplicate=False.
         """
-        seen: set[int] = set()
-        walk = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
-        for mod_name, module in walk:
-            for name, p in module._parameters.items():
-                if remove_duplicate:
-                    if id(p) in seen:
-                        continue
-                    seen.add(id(p))
-                yield (f"{mod_name}.{name}" if mod_name else name), p
+        return self._named_tensors("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
@@ -255,17 +247,23 @@ class Module:
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         """('bn1.running_mean', Tensor) pairs, ordered as named_parameters; None buffers are skipped."""
+        return self._named_tensors("_buffers", prefix, recurse, remove_duplicate)
+
+    def _named_tensors(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, tensor) from each module's `registry` dict (_parameters or _buffers), module by
+        module as named_modules walks them; None entries skipped, a shared tensor once (remove_duplicate)."""
         seen: set[int] = set()
         walk = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
         for mod_name, module in walk:
-            for name, b in module._buffers.items():
-                if b is None:
+            for name, t in getattr(module, registry).items():
+                if t is None:
                     continue
                 if remove_duplicate:
-                    if id(b) in seen:
+                    if id(t) in seen:
                         continue
-                    seen.add(id(b))
-                yield (f"{mod_name}.{name}" if mod_name else name), b
+                    seen.add(id(t))
+                yield (f"{mod_name}.{name}" if mod_name else name), t
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
