@@ -103,14 +103,15 @@ def verify(node, checksums: dict) -> None:
     `checksums` caches the current checksum of each leaf array for one backward pass.
     """
     saved = node._stamps
-    _check(node, "the output", node, saved[0], checksums)
+    _check(node, None, node, saved[0], checksums)
     i = 0
     for t in node.parents:
         i += 1
-        _check(node, f"input {i - 1}", t, saved[i], checksums)
+        _check(node, i - 1, t, saved[i], checksums)
 
 
-def _check(node, which: str, t, s, checksums: dict) -> None:
+def _check(node, which: int | None, t, s, checksums: dict) -> None:
+    """Raise if the array `s` stamps (input `which` of node, None: its output) is not t.data as it was."""
     if s is t.data:  # the same array, and its values cannot change: nothing else to check
         return
     if type(s) is not tuple or s[0] is not t.data:
@@ -126,7 +127,8 @@ def _check(node, which: str, t, s, checksums: dict) -> None:
         _fail(node, which, t, how)
 
 
-def _fail(node, which: str, t, how: str) -> None:
+def _fail(node, which: int | None, t, how: str) -> None:
+    which = "the output" if which is None else f"input {which}"
     name = f" '{t.name}'" if t.name else ""
     origin = getattr(node, "_origin", None)
     where = f" (the op was created at {origin})" if origin else ""
