@@ -19,6 +19,7 @@ import numpy as np
 
 from autograd import Tensor, as_tensor, avg_pool2d, correlate2d, max_pool2d
 from autograd.ops.conv import pair
+from autograd.ops.pool import check_padding
 from nn.module import Module, Parameter
 
 __all__ = ["AvgPool2d", "Conv2d", "Flatten", "Linear", "MaxPool2d", "ReLU", "Residual", "Sequential", "Tanh"]
@@ -150,9 +151,7 @@ class _Pool2d(Module):
         self.kernel_size = pair(kernel_size, "kernel_size", who, 1)
         self.stride = self.kernel_size if stride is None else pair(stride, "stride", who, 1)
         self.padding = pair(padding, "padding", who, 0)
-        if any(2 * p > k for p, k in zip(self.padding, self.kernel_size)):
-            raise ValueError(f"{who}: padding {self.padding} must be at most half of kernel_size "
-                             f"{self.kernel_size}")
+        check_padding(self.padding, self.kernel_size, who)
 
     def _checked(self, x) -> Tensor:
         x = as_tensor(x)

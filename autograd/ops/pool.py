@@ -134,6 +134,12 @@ class MaxPool2d(Function):
         return (scatter_add(g, index, x.shape),)
 
 
+def check_padding(padding, kernel, op: str, detail: str = "") -> None:
+    """Pooling pads at most half a kernel on each side (as PyTorch): else raise, naming `op`."""
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op}: padding {padding} must be at most half of kernel_size {kernel}{detail}")
+
+
 def _pool_args(x: Tensor, kernel_size, stride, padding, op: str):
     x = operand(x, op)
     kernel = pair(kernel_size, "kernel_size", op, 1)
@@ -141,9 +147,7 @@ def _pool_args(x: Tensor, kernel_size, stride, padding, op: str):
     padding = pair(padding, "padding", op, 0)
     if x.ndim != 4:
         raise ValueError(f"{op}: expected input (N, C, H, W); got shape {x.shape}")
-    if any(2 * p > k for p, k in zip(padding, kernel)):
-        raise ValueError(f"{op}: padding {padding} must be at most half of kernel_size {kernel} "
-                         f"(input {x.shape})")
+    check_padding(padding, kernel, op, f" (input {x.shape})")
     if padding != (0, 0) and 0 in x.shape[2:]:  # every window would be padding alone (PyTorch raises too)
         raise ValueError(f"{op}: input {x.shape} has no rows or columns to pool; padding {padding} alone "
                          f"would fill every window")
